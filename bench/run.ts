@@ -1,0 +1,12 @@
+/** `npm run bench -- <name> [flags]`: one benchmark per question; see BENCHMARKS.md for results. */
+import { overhead } from './overhead.js'
+
+const benches: Record<string, (argv: string[]) => Promise<void>> = { overhead }
+
+const [name, ...rest] = process.argv.slice(2)
+const bench = name ? benches[name] : undefined
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [flags]`)
+  process.exit(2)
+}
+await bench(rest)

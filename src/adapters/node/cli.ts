@@ -1,0 +1,151 @@
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { demoConfig } from '../../config/auto.js'
+import { configJsonSchema } from '../../config/json-schema.js'
+import { ConfigError, validateConfig } from '../../config/load.js'
+import { configReference } from '../../config/reference.js'
+import type { Config } from '../../config/schema.js'
+import { findConfig, loadConfigFile } from './config-source.js'
+import { parseSimArgs } from './sim-flags.js'
+import { startSim } from './sim-server.js'
+import { startGateway } from './start.js'
+
+const USAGE = `meridian — an OpenAI-compatible AI gateway
+
+Usage:
+  meridian serve [--config F] [--host H] [--port N]   run the gateway
+  meridian sim [--port N] [--api-key K] [behaviour flags]   run the simulated upstream
+  meridian check-config F                             validate a config file
+  meridian schema [--markdown] [--out F]              print (or write) the config's JSON Schema (or reference)
+
+Without --config, serve reads $MERIDIAN_CONFIG, then ./meridian.yaml; with neither it configures the
+providers whose keys are in the environment (OPENAI_API_KEY, GROQ_API_KEY, …), or else starts a demo.
+Sim behaviour flags: --status N --error-rate X --latency-ms N --ttft-ms N --chunk-gap-ms N --chunks N
+  --reset-rate X --stall-after-chunks N (also settable at run time: POST /sim/config)`
+
+/** Runs a CLI command; resolves to the exit code, or never (for servers) until a signal stops them. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest)
+      case 'sim':
+        return await sim(rest)
+      case 'check-config':
+        return checkConfig(rest)
+      case 'schema':
+        return schema(rest)
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE)
+        return 0
+      default:
+        console.error(`meridian: unknown command "${command}"\n\n${USAGE}`)
+        return 2
+    }
+  } catch (err) {
+    console.error(
+      err instanceof ConfigError
+        ? err.message
+        : `meridian: ${err instanceof Error ? err.message : String(err)}`,
+    )
+    return 1
+  }
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string' } },
+  })
+  const port = values.port === undefined ? undefined : parsePort(values.port)
+  const source = findConfig(values.config, process.env)
+  let stopSim: (() => Promise<void>) | undefined
+  let config: Config
+  if (source.kind === 'demo') {
+    const simulated = await startSim({
+      host: '127.0.0.1',
+      port: 0,
+      models: ['demo', 'demo-embedding'],
+      apiKey: 'sim-demo-key',
+    })
+    stopSim = () => simulated.close()
+    config = validateConfig(demoConfig(simulated.url, process.env), process.env, 'demo')
+    console.log(`meridian: no config file and no provider keys in the environment: starting the demo.`)
+    console.log(`meridian: the simulated upstream (meridian sim) answers model "demo" at ${simulated.url}`)
+  } else {
+    config = source.config
+    const from = source.kind === 'file' ? source.path : `the environment (${source.providers.join(', ')})`
+    console.log(
+      `meridian: config from ${from}: ${config.models.length} models, ${config.providers.length} providers`,
+    )
+  }
+  const gateway = await startGateway({ config, host: values.host, port })
+  console.log(
+    `meridian: listening on ${gateway.url}${config.keys.length === 0 ? ' (no gateway keys: auth is off)' : ''}`,
+  )
+  if (source.kind === 'demo') {
+    const auth = config.keys.length > 0 ? ` -H "Authorization: Bearer $MERIDIAN_KEY"` : ''
+    console.log(
+      `meridian: try: curl ${gateway.url}/v1/chat/completions -H "content-type: application/json"${auth} ` +
+        `-d '{"model":"demo","messages":[{"role":"user","content":"Hello"}]}'`,
+    )
+  }
+  await untilSignal()
+  await gateway.close()
+  await stopSim?.()
+  return 0
+}
+
+async function sim(argv: string[]): Promise<number> {
+  const options = parseSimArgs(argv)
+  const server = await startSim(options)
+  console.log(
+    `meridian sim: listening on ${server.url} (OpenAI-compatible; POST /sim/config, GET /sim/stats)`,
+  )
+  await untilSignal()
+  await server.close()
+  return 0
+}
+
+function checkConfig(argv: string[]): number {
+  const [file] = argv
+  if (!file) throw new Error('usage: meridian check-config FILE')
+  const config = loadConfigFile(file, process.env)
+  console.log(
+    `${file}: ok (${config.providers.length} providers, ${config.models.length} models, ${config.keys.length} keys)`,
+  )
+  return 0
+}
+
+function schema(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: { out: { type: 'string', short: 'o' }, markdown: { type: 'boolean', default: false } },
+  })
+  const text = values.markdown ? configReference() : `${JSON.stringify(configJsonSchema(), null, 2)}\n`
+  if (values.out) writeFileSync(values.out, text)
+  else process.stdout.write(text)
+  return 0
+}
+
+function parsePort(value: string): number {
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port "${value}"`)
+  return port
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+}

@@ -1,0 +1,22 @@
+import type { Logger } from '../../telemetry/logger.js'
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const
+
+export type LogLevel = keyof typeof LEVELS
+
+/** JSON lines on stdout (stderr for warnings and errors), one object per record. */
+export function jsonLogger(level: LogLevel, clock: () => number = Date.now): Logger {
+  const min = LEVELS[level]
+  const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
+    if (LEVELS[lvl] < min) return
+    const line = `${JSON.stringify({ time: new Date(clock()).toISOString(), level: lvl, msg, ...fields })}\n`
+    if (LEVELS[lvl] >= LEVELS.warn) process.stderr.write(line)
+    else process.stdout.write(line)
+  }
+  return {
+    debug: (msg, fields) => write('debug', msg, fields),
+    info: (msg, fields) => write('info', msg, fields),
+    warn: (msg, fields) => write('warn', msg, fields),
+    error: (msg, fields) => write('error', msg, fields),
+  }
+}

@@ -1,0 +1,553 @@
+// `meridian sim`: an OpenAI-compatible upstream for tests, demos and load tests. It is the "direct"
+// baseline of the latency benchmark, so it is raw node:http with no framework: per-request state lives on
+// an IncomingMessage subclass and every listener is a module-level function, so a request allocates no
+// closures; non-stream bodies go out in one end() with a content-length.
+import { createServer, type IncomingHttpHeaders, IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  applyBehaviourPatch,
+  defaultBehaviour,
+  parseBehaviourPatch,
+  type SimBehaviour,
+} from '../../sim/behaviour.js'
+import {
+  type ChatStreamFrames,
+  chatCompletion,
+  chatRequestProblem,
+  chatStreamFrames,
+  type ErrorEnvelope,
+  embeddingList,
+  embeddingsRequestProblem,
+  errorEnvelope,
+  type JsonObject,
+  modelList,
+  modelObject,
+  planChat,
+  statusEnvelope,
+} from '../../sim/content.js'
+
+export interface SimOptions {
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Default 0 (any free port; read it back from `port`). */
+  port?: number
+  /** When set, /v1 requests must send it as `Authorization: Bearer <key>` or `api-key: <key>`. */
+  apiKey?: string
+  /** What `GET /v1/models` lists. Chat and embeddings answer any model name. */
+  models?: string[]
+  /** The start-up behaviour, restored by `reset()` and `POST /sim/reset`. */
+  behaviour?: Partial<SimBehaviour>
+  /** Milliseconds since the epoch, for `created`; tests inject a fixed clock. */
+  now?: () => number
+}
+
+export interface SimLastRequest {
+  method: string
+  /** The path with its query string. */
+  path: string
+  /** All headers, lowercased, as sent. */
+  headers: IncomingHttpHeaders
+  /** The parsed JSON body, or null when there was none or it did not parse. */
+  body: unknown
+}
+
+export interface SimStats {
+  /** Every /v1 and Azure (/openai/deployments/…) request. */
+  requests: number
+  chat: number
+  embeddings: number
+  models: number
+  /** SSE responses started. */
+  streams: number
+  /** Error envelopes sent on /v1 and Azure paths. */
+  errors: number
+  /** Sockets reset by `reset_rate`. */
+  resets: number
+  /** Requests whose client went away before the response finished (stalled streams included). */
+  aborted: number
+  /** Requests in flight; live, so `reset()` leaves it alone. */
+  active: number
+  last_request: SimLastRequest | null
+}
+
+export interface SimServer {
+  /** e.g. `http://127.0.0.1:9100`, without a trailing slash. */
+  url: string
+  port: number
+  /** Stops listening and destroys every connection, stalled streams included. Idempotent. */
+  close(): Promise<void>
+  stats(): SimStats
+  behaviour(): SimBehaviour
+  /** Validates and applies a patch; throws an Error naming the bad key. Returns the full behaviour. */
+  setBehaviour(patch: Partial<SimBehaviour>): SimBehaviour
+  /** Zeroes the stats (except `active`) and restores the start-up behaviour. */
+  reset(): void
+}
+
+export const DEFAULT_SIM_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small']
+
+// Model objects carry a fixed `created` so the models list is byte-stable.
+const MODELS_CREATED = 1_700_000_000
+
+interface SimState {
+  behaviour: SimBehaviour
+  readonly initial: SimBehaviour
+  readonly apiKey: string | undefined
+  readonly bearer: string
+  readonly models: readonly string[]
+  readonly now: () => number
+  stats: SimStats
+  sequence: number
+}
+
+const ROUTE_OTHER = 0
+const ROUTE_NOT_FOUND = 1
+const ROUTE_CHAT = 2
+const ROUTE_EMBEDDINGS = 3
+const ROUTE_MODELS = 4
+const ROUTE_MODEL = 5
+const ROUTE_SIM = 6
+
+/**
+ * One request and its response's state. Node builds it for us (createServer's IncomingMessage option), so
+ * the listeners below find everything on `this` and no per-request closure is needed. Field names are
+ * prefixed so they cannot shadow IncomingMessage's own.
+ */
+class Exchange extends IncomingMessage {
+  simState: SimState | null = null
+  simReply: ServerResponse<Exchange> | null = null
+  simRoute = ROUTE_OTHER
+  /** The Azure deployment (which is the model) or the id of `GET /v1/models/{id}`. */
+  simArg: string | null = null
+  simAzure = false
+  simQuery = ''
+  simText = ''
+  simBody: unknown = null
+  simBadJson = false
+  simWasReset = false
+  simTimer: ReturnType<typeof setTimeout> | null = null
+  // Streaming: the SSE frames, the next to write, and where content chunks sit among them.
+  simFrames: string[] | null = null
+  simNext = 0
+  simWaited = -1
+  simContentStart = 0
+  simContentEnd = 0
+  simStallAt = -1
+  simGapMs = 0
+}
+
+function freshStats(active: number): SimStats {
+  return {
+    requests: 0,
+    chat: 0,
+    embeddings: 0,
+    models: 0,
+    streams: 0,
+    errors: 0,
+    resets: 0,
+    aborted: 0,
+    active,
+    last_request: null,
+  }
+}
+
+function validBehaviour(base: SimBehaviour, patch: unknown): SimBehaviour {
+  const parsed = parseBehaviourPatch(patch)
+  if (!parsed.ok) throw new Error(parsed.error)
+  return applyBehaviourPatch(base, parsed.patch)
+}
+
+/**
+ * Starts the simulated upstream.
+ *
+ * @example
+ * const sim = await startSim({ apiKey: 'sk-test', behaviour: { latency_ms: 20 } })
+ * await fetch(`${sim.url}/v1/models`, { headers: { authorization: 'Bearer sk-test' } })
+ * await sim.close()
+ */
+export async function startSim(options: SimOptions = {}): Promise<SimServer> {
+  const initial = validBehaviour({ ...defaultBehaviour }, options.behaviour ?? {})
+  const apiKey = options.apiKey === '' ? undefined : options.apiKey
+  const sim: SimState = {
+    behaviour: initial,
+    initial,
+    apiKey,
+    bearer: `Bearer ${apiKey ?? ''}`,
+    models: options.models ?? DEFAULT_SIM_MODELS,
+    now: options.now ?? Date.now,
+    stats: freshStats(0),
+    sequence: 0,
+  }
+  const server = createServer<typeof Exchange>({ IncomingMessage: Exchange, noDelay: true }, (req, res) =>
+    onRequest(sim, req, res),
+  )
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  let closing: Promise<void> | null = null
+  return {
+    url: `http://${urlHost(host)}:${port}`,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()))
+        server.closeAllConnections()
+      })
+      return closing
+    },
+    stats: () => ({ ...sim.stats }),
+    behaviour: () => ({ ...sim.behaviour }),
+    setBehaviour(patch) {
+      sim.behaviour = validBehaviour(sim.behaviour, patch)
+      return { ...sim.behaviour }
+    },
+    reset: () => resetSim(sim),
+  }
+}
+
+/** A host to put in a URL: wildcard binds are reached through loopback, IPv6 needs brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+function resetSim(sim: SimState): void {
+  sim.stats = freshStats(sim.stats.active)
+  sim.behaviour = sim.initial
+}
+
+function ignore(): void {}
+
+function onRequest(sim: SimState, ex: Exchange, res: ServerResponse<Exchange>): void {
+  ex.simState = sim
+  ex.simReply = res
+  const url = ex.url ?? '/'
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  if (q !== -1) ex.simQuery = url.slice(q + 1)
+  if (classify(ex, path, ex.method ?? 'GET')) {
+    const stats = sim.stats
+    stats.requests++
+    stats.active++
+    if (ex.simRoute === ROUTE_CHAT) stats.chat++
+    else if (ex.simRoute === ROUTE_EMBEDDINGS) stats.embeddings++
+    else if (ex.simRoute === ROUTE_MODELS || ex.simRoute === ROUTE_MODEL) stats.models++
+    res.on('close', onResponseClose)
+  }
+  // A client that resets mid-body makes the request emit 'error'; unhandled, that would crash the sim.
+  ex.on('error', ignore)
+  ex.setEncoding('utf8')
+  ex.on('data', onData)
+  ex.on('end', onEnd)
+}
+
+/** Sets the route; returns whether this is an upstream (/v1 or Azure) request that the stats count. */
+function classify(ex: Exchange, path: string, method: string): boolean {
+  if (path.startsWith('/v1/')) {
+    if (path === '/v1/chat/completions') ex.simRoute = method === 'POST' ? ROUTE_CHAT : ROUTE_NOT_FOUND
+    else if (path === '/v1/embeddings') ex.simRoute = method === 'POST' ? ROUTE_EMBEDDINGS : ROUTE_NOT_FOUND
+    else if (path === '/v1/models') ex.simRoute = method === 'GET' ? ROUTE_MODELS : ROUTE_NOT_FOUND
+    else if (path.startsWith('/v1/models/') && method === 'GET') {
+      ex.simArg = decodeSegment(path.slice('/v1/models/'.length))
+      ex.simRoute = ex.simArg === null ? ROUTE_NOT_FOUND : ROUTE_MODEL
+    } else ex.simRoute = ROUTE_NOT_FOUND
+    return true
+  }
+  if (path.startsWith('/openai/deployments/')) {
+    const rest = path.slice('/openai/deployments/'.length)
+    const slash = rest.indexOf('/')
+    const deployment = slash > 0 ? decodeSegment(rest.slice(0, slash)) : null
+    const operation = slash > 0 ? rest.slice(slash) : ''
+    ex.simAzure = true
+    ex.simArg = deployment
+    if (deployment !== null && method === 'POST' && operation === '/chat/completions')
+      ex.simRoute = ROUTE_CHAT
+    else if (deployment !== null && method === 'POST' && operation === '/embeddings') {
+      ex.simRoute = ROUTE_EMBEDDINGS
+    } else ex.simRoute = ROUTE_NOT_FOUND
+    return true
+  }
+  if (path.startsWith('/sim/')) ex.simRoute = ROUTE_SIM
+  return false
+}
+
+function decodeSegment(segment: string): string | null {
+  try {
+    const decoded = decodeURIComponent(segment)
+    // Slashes are allowed: OpenAI-compatible providers name models like `meta-llama/Llama-3.1-8B`.
+    return decoded === '' ? null : decoded
+  } catch {
+    return null
+  }
+}
+
+function onData(this: Exchange, chunk: string): void {
+  this.simText += chunk
+}
+
+function onEnd(this: Exchange): void {
+  const sim = this.simState!
+  if (this.simText !== '') {
+    try {
+      this.simBody = JSON.parse(this.simText)
+    } catch {
+      this.simBadJson = true
+    }
+  }
+  if (this.simRoute === ROUTE_SIM) handleSim(this, sim)
+  else if (this.simRoute === ROUTE_OTHER) sendJson(this, 404, invalidUrl(this))
+  else {
+    sim.stats.last_request = {
+      method: this.method ?? 'GET',
+      path: this.url ?? '/',
+      headers: this.headers,
+      body: this.simBody,
+    }
+    const latency = sim.behaviour.latency_ms
+    if (latency > 0) this.simTimer = setTimeout(respond, latency, this)
+    else respond(this)
+  }
+}
+
+function onResponseClose(this: ServerResponse<Exchange>): void {
+  const ex = this.req
+  const stats = ex.simState!.stats
+  stats.active--
+  if (ex.simTimer !== null) {
+    clearTimeout(ex.simTimer)
+    ex.simTimer = null
+  }
+  if (!this.writableFinished && !ex.simWasReset) stats.aborted++
+  ex.simFrames = null
+}
+
+/** After `latency_ms`: reset, or an error, or the answer. */
+function respond(ex: Exchange): void {
+  ex.simTimer = null
+  if (ex.simReply!.destroyed) return
+  const sim = ex.simState!
+  const behaviour = sim.behaviour
+  if (behaviour.reset_rate > 0 && Math.random() < behaviour.reset_rate) {
+    ex.simWasReset = true
+    sim.stats.resets++
+    ex.socket.resetAndDestroy()
+    return
+  }
+  const refused = refusal(ex, sim, behaviour)
+  if (refused !== null) sendError(ex, refused.status, refused.envelope)
+  else if (ex.simRoute === ROUTE_MODELS) sendJson(ex, 200, modelList(sim.models, MODELS_CREATED))
+  else if (ex.simRoute === ROUTE_MODEL) sendJson(ex, 200, modelObject(ex.simArg!, MODELS_CREATED))
+  else if (ex.simRoute === ROUTE_CHAT) answerChat(ex, sim)
+  else sendJson(ex, 200, embeddingList(ex.simBody as JsonObject, { model: azureModel(ex) }))
+}
+
+interface Refusal {
+  status: number
+  envelope: ErrorEnvelope
+}
+
+function invalidRequest(message: string, param: string | null = null): Refusal {
+  return { status: 400, envelope: errorEnvelope(message, 'invalid_request_error', param) }
+}
+
+function invalidUrl(ex: Exchange): ErrorEnvelope {
+  return errorEnvelope(`Invalid URL (${ex.method} ${ex.url})`, 'invalid_request_error')
+}
+
+function azureModel(ex: Exchange): string | undefined {
+  return ex.simAzure ? ex.simArg! : undefined
+}
+
+/** The error this request gets, if any, in the order a real upstream checks: the status knob, auth, the
+ * error rate, the route, then the body. */
+function refusal(ex: Exchange, sim: SimState, behaviour: SimBehaviour): Refusal | null {
+  if (behaviour.status === 401) return unauthorized(ex)
+  if (behaviour.status !== null)
+    return { status: behaviour.status, envelope: statusEnvelope(behaviour.status) }
+  if (sim.apiKey !== undefined && !authorized(sim, ex.headers)) return unauthorized(ex)
+  if (behaviour.error_rate > 0 && Math.random() < behaviour.error_rate) {
+    return { status: 500, envelope: statusEnvelope(500) }
+  }
+  const route = ex.simRoute
+  if (route === ROUTE_NOT_FOUND) return { status: 404, envelope: invalidUrl(ex) }
+  if (route === ROUTE_MODELS) return null
+  if (route === ROUTE_MODEL) {
+    if (sim.models.includes(ex.simArg!)) return null
+    const message = `The model '${ex.simArg}' does not exist or you do not have access to it.`
+    return {
+      status: 404,
+      envelope: errorEnvelope(message, 'invalid_request_error', 'model', 'model_not_found'),
+    }
+  }
+  if (ex.simAzure && !/(?:^|&)api-version=[^&]/.test(ex.simQuery)) {
+    return invalidRequest("Missing required query parameter 'api-version'.", 'api-version')
+  }
+  if (ex.simBadJson || ex.simText === '')
+    return invalidRequest('We could not parse the JSON body of your request.')
+  const problem =
+    route === ROUTE_CHAT
+      ? chatRequestProblem(ex.simBody, azureModel(ex))
+      : embeddingsRequestProblem(ex.simBody, azureModel(ex))
+  return problem === null ? null : invalidRequest(problem.message, problem.param)
+}
+
+function authorized(sim: SimState, headers: IncomingHttpHeaders): boolean {
+  const auth = headers.authorization
+  if (auth === sim.bearer) return true
+  if (headers['api-key'] === sim.apiKey) return true
+  return auth !== undefined && auth.slice(0, 7).toLowerCase() === 'bearer ' && auth.slice(7) === sim.apiKey
+}
+
+/** The key the client sent, in full: quoting it back is what lets gateway tests prove it never leaks. */
+function receivedKey(headers: IncomingHttpHeaders): string | null {
+  const auth = headers.authorization
+  if (auth !== undefined && auth !== '') {
+    return auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7) : auth
+  }
+  const apiKey = headers['api-key']
+  if (typeof apiKey === 'string' && apiKey !== '') return apiKey
+  return null
+}
+
+const NO_KEY_MESSAGE =
+  "You didn't provide an API key. You need to provide your API key in an Authorization header using " +
+  'Bearer auth (i.e. Authorization: Bearer YOUR_KEY).'
+
+function unauthorized(ex: Exchange): Refusal {
+  const received = receivedKey(ex.headers)
+  const envelope =
+    received === null
+      ? errorEnvelope(NO_KEY_MESSAGE, 'invalid_request_error')
+      : errorEnvelope(
+          `Incorrect API key provided: ${received}.`,
+          'invalid_request_error',
+          null,
+          'invalid_api_key',
+        )
+  return { status: 401, envelope }
+}
+
+function answerChat(ex: Exchange, sim: SimState): void {
+  const body = ex.simBody as JsonObject
+  const plan = planChat(body, { chunks: sim.behaviour.chunks, model: azureModel(ex) })
+  const created = Math.floor(sim.now() / 1000)
+  if (body.stream !== true) sendJson(ex, 200, chatCompletion(plan, created))
+  else {
+    const options = body.stream_options
+    const includeUsage =
+      typeof options === 'object' && options !== null && 'include_usage' in options
+        ? options.include_usage === true
+        : false
+    startStream(ex, sim, chatStreamFrames(plan, created, includeUsage))
+  }
+}
+
+function startStream(ex: Exchange, sim: SimState, stream: ChatStreamFrames): void {
+  const { frames, contentStart, contentEnd } = stream
+  const behaviour = sim.behaviour
+  ex.simFrames = frames
+  ex.simContentStart = contentStart
+  ex.simContentEnd = contentEnd
+  ex.simGapMs = behaviour.chunk_gap_ms
+  const stall = behaviour.stall_after_chunks
+  // A stall past the last content chunk holds back the finish chunk: the stream never completes.
+  ex.simStallAt = stall === null ? -1 : Math.min(contentStart + stall, contentEnd)
+  sim.stats.streams++
+  const res = ex.simReply!
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    'x-request-id': requestId(sim),
+  })
+  if (behaviour.ttft_ms > 0) {
+    // The head is due now (after latency_ms); only the first chunk waits.
+    res.flushHeaders()
+    ex.simTimer = setTimeout(pump, behaviour.ttft_ms, ex)
+  } else pump(ex)
+}
+
+/**
+ * Writes every frame that is due, in one write: the role chunks and the first content chunk at once, then
+ * each later content chunk after `chunk_gap_ms`, and the finish, usage and [DONE] frames right after the
+ * last content chunk. A frame is written as soon as it is due, never held back.
+ */
+function pump(ex: Exchange): void {
+  ex.simTimer = null
+  const res = ex.simReply!
+  const frames = ex.simFrames
+  if (frames === null || res.destroyed) return
+  let out = ''
+  let i = ex.simNext
+  while (i < frames.length) {
+    if (i === ex.simStallAt) {
+      // Hold the connection open, sending nothing, until the client gives up (or close() destroys it).
+      ex.simNext = i
+      if (out !== '') res.write(out)
+      return
+    }
+    if (ex.simGapMs > 0 && i > ex.simContentStart && i < ex.simContentEnd && ex.simWaited !== i) {
+      ex.simNext = i
+      ex.simWaited = i
+      if (out !== '') res.write(out)
+      ex.simTimer = setTimeout(pump, ex.simGapMs, ex)
+      return
+    }
+    out += frames[i]
+    i++
+  }
+  ex.simNext = i
+  res.end(out)
+}
+
+function requestId(sim: SimState): string {
+  sim.sequence++
+  return `req_sim_${sim.sequence}`
+}
+
+function sendJson(ex: Exchange, status: number, value: unknown, retryAfter = false): void {
+  const body = JSON.stringify(value)
+  const res = ex.simReply!
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-request-id': requestId(ex.simState!),
+  }
+  if (retryAfter) headers['retry-after'] = '1'
+  res.writeHead(status, headers)
+  res.end(body)
+}
+
+/** An error on an upstream path: counted, and a 429 says when to retry, as OpenAI's do. */
+function sendError(ex: Exchange, status: number, envelope: ErrorEnvelope): void {
+  ex.simState!.stats.errors++
+  sendJson(ex, status, envelope, status === 429)
+}
+
+/** /sim/*: the control plane, without auth and without counting in the stats. */
+function handleSim(ex: Exchange, sim: SimState): void {
+  const url = ex.url ?? ''
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  const method = ex.method
+  if (path === '/sim/stats' && method === 'GET') sendJson(ex, 200, sim.stats)
+  else if (path === '/sim/config' && method === 'GET') sendJson(ex, 200, sim.behaviour)
+  else if (path === '/sim/reset' && method === 'POST') {
+    resetSim(sim)
+    sendJson(ex, 200, sim.behaviour)
+  } else if (path === '/sim/config' && method === 'POST') {
+    const parsed = ex.simBadJson ? null : parseBehaviourPatch(ex.simBody)
+    if (parsed === null) sendJson(ex, 400, errorEnvelope('The body must be JSON.', 'invalid_request_error'))
+    else if (!parsed.ok) sendJson(ex, 400, errorEnvelope(parsed.error, 'invalid_request_error', parsed.key))
+    else {
+      sim.behaviour = applyBehaviourPatch(sim.behaviour, parsed.patch)
+      sendJson(ex, 200, sim.behaviour)
+    }
+  } else sendJson(ex, 404, invalidUrl(ex))
+}

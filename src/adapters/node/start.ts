@@ -1,0 +1,58 @@
+import type { Config } from '../../config/schema.js'
+import { createGateway, type FetchHandler } from '../../core/gateway.js'
+import type { ReadinessCheck } from '../../core/runtime.js'
+import type { Logger } from '../../telemetry/logger.js'
+import { undiciClient } from './http-client.js'
+import { jsonLogger } from './logger.js'
+import { listen, type RunningServer } from './server.js'
+
+export interface StartOptions {
+  config: Config
+  /** Overrides `server.host` / `server.port` (0 picks a free port). */
+  host?: string
+  port?: number
+  logger?: Logger
+  readiness?: ReadinessCheck[]
+}
+
+export interface RunningGateway extends RunningServer {
+  handler: FetchHandler
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host)
+}
+
+/**
+ * The origin's composition root: the config, an undici upstream client and a Node HTTP server around the
+ * runtime-agnostic gateway. Refuses to serve without gateway keys anywhere but on loopback.
+ */
+export async function startGateway(options: StartOptions): Promise<RunningGateway> {
+  const { config } = options
+  const host = options.host ?? config.server.host
+  const port = options.port ?? config.server.port
+  if (config.keys.length === 0 && !isLoopback(host)) {
+    throw new Error(
+      `refusing to listen on ${host} without gateway keys: anyone could use your providers. ` +
+        'Add keys to the config (or set MERIDIAN_KEY), or listen on 127.0.0.1.',
+    )
+  }
+  const http = undiciClient()
+  const handler = createGateway({
+    config,
+    http,
+    logger: options.logger ?? jsonLogger(config.log.level),
+    readiness: options.readiness,
+  })
+  const server = await listen(handler, host, port)
+  return {
+    ...server,
+    handler,
+    async close() {
+      await server.close()
+      await http.close()
+    },
+  }
+}

@@ -1,0 +1,13 @@
+import type { RequestContext } from '../../core/context.js'
+import { jsonResponse } from '../../core/respond.js'
+import type { Runtime } from '../../core/runtime.js'
+import { sendUnary } from '../../pipeline/upstream.js'
+import { admit } from './admit.js'
+import { embeddingsRequestSchema } from './schemas.js'
+
+/** `POST /v1/embeddings`. */
+export async function handleEmbeddings(rt: Runtime, req: Request, ctx: RequestContext): Promise<Response> {
+  const { body, model } = await admit(rt, req, ctx, embeddingsRequestSchema)
+  const result = await sendUnary(rt, ctx, model, 'embeddings', body, req.signal)
+  return jsonResponse(rt, ctx, 200, JSON.stringify(result))
+}

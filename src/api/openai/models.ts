@@ -1,0 +1,27 @@
+import type { RequestContext } from '../../core/context.js'
+import { jsonResponse } from '../../core/respond.js'
+import type { Runtime } from '../../core/runtime.js'
+import type { ResolvedModel } from '../../routing/models.js'
+import { authorize } from './admit.js'
+
+/** The `GET /v1/models` body, built once: the configured model names, in config order. */
+export function modelsListJson(models: ReadonlyMap<string, ResolvedModel>, created: number): string {
+  const data = [...models.values()].map((m) => ({
+    id: m.name,
+    object: 'model',
+    created,
+    owned_by: m.targets[0]?.provider.id ?? 'meridian',
+  }))
+  return JSON.stringify({ object: 'list', data })
+}
+
+/** `GET /v1/models`. */
+export async function handleModels(
+  rt: Runtime,
+  req: Request,
+  ctx: RequestContext,
+  body: string,
+): Promise<Response> {
+  await authorize(rt, req, ctx)
+  return jsonResponse(rt, ctx, 200, body)
+}

@@ -1,0 +1,184 @@
+import { z } from 'zod'
+import { PRESET_NAMES, PRESETS } from '../providers/openai-compatible/presets.js'
+import { parseSize, SIZE_PATTERN } from './size.js'
+
+const size = z
+  .union([
+    z.number().int().positive(),
+    z.string().regex(SIZE_PATTERN, 'expected a size such as 512KB or 10MB'),
+  ])
+  .transform(parseSize)
+
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"')
+
+export const serverSchema = z
+  .strictObject({
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('Address to listen on. Without gateway keys only a loopback address is allowed.'),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(8787)
+      .describe('Port to listen on (0 picks a free one).'),
+    max_body: size
+      .prefault('10MB')
+      .describe('Largest request body accepted, e.g. 512KB or 10MB (binary units); larger ones get 413.'),
+  })
+  .describe('Where the gateway listens and what it accepts.')
+
+export const logSchema = z
+  .strictObject({
+    level: z
+      .enum(['debug', 'info', 'warn', 'error', 'silent'])
+      .default('info')
+      .describe('Least severe level written.'),
+    requests: z
+      .boolean()
+      .default(true)
+      .describe('One JSON line per request, at info level (never bodies or keys).'),
+  })
+  .describe('Logs: JSON lines on stdout (warnings and errors on stderr).')
+
+export const providerSchema = z
+  .strictObject({
+    id: id.describe('Name the models refer to.'),
+    type: z.literal('openai').describe('Provider family: `openai` is every OpenAI-compatible API.'),
+    preset: z
+      .enum(PRESET_NAMES)
+      .optional()
+      .describe('Which OpenAI-compatible API: sets the default base_url, auth header and parameter names.'),
+    base_url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("API root including its version path, e.g. http://127.0.0.1:9100/v1. Default: the preset's."),
+    api_key: z
+      .string()
+      .optional()
+      .describe('The provider key, usually `${ENV_VAR}`. Never logged, scrubbed from errors.'),
+    api_version: z.string().optional().describe("Azure OpenAI's api-version query parameter (azure only)."),
+    headers: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("Extra headers sent upstream (e.g. OpenRouter's HTTP-Referer)."),
+    timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(120_000)
+      .describe(
+        'Longest wait for the response head, and longest silence inside a stream; then 504 (or a stream error).',
+      ),
+  })
+  .describe('An upstream API and its credentials.')
+
+export const targetSchema = z.strictObject({
+  provider: z.string().describe('A provider id.'),
+  model: z.string().min(1).describe('The model name the provider knows (the deployment name on Azure).'),
+})
+
+export const modelSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('The model name clients send (and GET /v1/models lists).'),
+    targets: z
+      .array(targetSchema)
+      .min(1)
+      .describe(
+        'Tried in order: a later target answers when an earlier one fails with a retryable error before answering.',
+      ),
+  })
+  .describe('A model clients may ask for.')
+
+export const keySchema = z
+  .strictObject({
+    key: z
+      .string()
+      .min(8, 'a gateway key needs at least 8 characters')
+      .describe('The key clients send as a bearer token, usually `${ENV_VAR}`.'),
+    project: id.default('default').describe('The project its requests are accounted to.'),
+    name: z.string().optional().describe('A name safe to log (the key itself never is).'),
+  })
+  .describe('A static gateway key.')
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    log: logSchema.prefault({}),
+    providers: z.array(providerSchema).default([]),
+    models: z.array(modelSchema).default([]),
+    keys: z
+      .array(keySchema)
+      .default([])
+      .describe('Static gateway keys. With none, the gateway serves without auth, and only on loopback.'),
+  })
+  .superRefine((config, ctx) => {
+    const providers = new Map<string, number>()
+    config.providers.forEach((provider, i) => {
+      if (providers.has(provider.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'id'],
+          message: `duplicate provider id "${provider.id}"`,
+        })
+      }
+      providers.set(provider.id, i)
+      const preset = PRESETS[provider.preset ?? 'openai']
+      if (!provider.base_url && !('baseUrl' in preset)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'base_url'],
+          message: `preset "${provider.preset}" needs a base_url`,
+        })
+      }
+      if ('deploymentPaths' in preset && !provider.api_version) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'api_version'],
+          message: 'azure needs an api_version (e.g. 2024-10-21)',
+        })
+      }
+      if (preset.keyRequired && !provider.api_key && !provider.base_url) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'api_key'],
+          message: `preset "${provider.preset ?? 'openai'}" needs an api_key`,
+        })
+      }
+    })
+    const names = new Set<string>()
+    config.models.forEach((model, i) => {
+      if (names.has(model.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'name'],
+          message: `duplicate model name "${model.name}"`,
+        })
+      }
+      names.add(model.name)
+      model.targets.forEach((target, j) => {
+        if (!providers.has(target.provider)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'targets', j, 'provider'],
+            message: `unknown provider "${target.provider}"`,
+          })
+        }
+      })
+    })
+    const keys = new Set<string>()
+    config.keys.forEach((key, i) => {
+      if (keys.has(key.key))
+        ctx.addIssue({ code: 'custom', path: ['keys', i, 'key'], message: 'duplicate key' })
+      keys.add(key.key)
+    })
+  })
+
+/** The validated configuration, with every default filled in. */
+export type Config = z.output<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+export type ProviderConfig = Config['providers'][number]
+export type ModelConfig = Config['models'][number]

@@ -1,0 +1,39 @@
+import type { Clock } from './clock.js'
+
+/** What the gateway learns about one request as it passes through; read by timing headers and the request log. */
+export interface RequestContext {
+  readonly id: string
+  readonly method: string
+  readonly path: string
+  readonly start: number
+  /** Time spent waiting on upstreams, in ms. */
+  upstreamMs: number
+  project: string | undefined
+  /** The model name the client asked for. */
+  model: string | undefined
+  /** `provider/model` of the target that answered. */
+  target: string | undefined
+  stream: boolean
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Keeps a client's `x-request-id` when it is safe to echo (a short token), otherwise makes one. */
+export function requestIdFrom(headers: Headers): string {
+  const given = headers.get('x-request-id')
+  return given !== null && REQUEST_ID.test(given) ? given : crypto.randomUUID()
+}
+
+export function createContext(req: Request, path: string, clock: Clock): RequestContext {
+  return {
+    id: requestIdFrom(req.headers),
+    method: req.method,
+    path,
+    start: clock.now(),
+    upstreamMs: 0,
+    project: undefined,
+    model: undefined,
+    target: undefined,
+    stream: false,
+  }
+}

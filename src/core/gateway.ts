@@ -1,0 +1,104 @@
+import { Hono } from 'hono'
+import { handleHealth, handleReady } from '../api/health.js'
+import { handleChat } from '../api/openai/chat.js'
+import { handleEmbeddings } from '../api/openai/embeddings.js'
+import { handleModels, modelsListJson } from '../api/openai/models.js'
+import type { Config } from '../config/schema.js'
+import { staticKeys } from '../pipeline/auth.js'
+import type { Provider } from '../providers/provider.js'
+import { createProvider } from '../providers/registry.js'
+import { createModelTable } from '../routing/models.js'
+import { type Logger, silentLogger } from '../telemetry/logger.js'
+import { type Clock, systemClock } from './clock.js'
+import { createContext, type RequestContext } from './context.js'
+import { GatewayError } from './errors.js'
+import type { HttpClient } from './http-client.js'
+import { errorResponse } from './respond.js'
+import type { ReadinessCheck, Runtime } from './runtime.js'
+import { createScrubber } from './scrub.js'
+
+export interface GatewayDeps {
+  /** The validated configuration (see `parseConfig`). */
+  config: Config
+  /** How to reach upstreams: undici on Node, fetch on Workers. */
+  http: HttpClient
+  clock?: Clock
+  logger?: Logger
+  /** Dependencies `GET /ready` checks. */
+  readiness?: ReadinessCheck[]
+}
+
+/** A Web-standard request handler: the whole gateway, for any runtime that speaks Request and Response. */
+export type FetchHandler = (req: Request) => Response | Promise<Response>
+
+/**
+ * Builds the gateway. Runtime-agnostic: everything it needs arrives in `deps`.
+ *
+ * @example
+ * const handle = createGateway({ config: parseConfig(text, env), http: undiciClient() })
+ * const res = await handle(new Request('http://gw/v1/models'))
+ */
+export function createGateway(deps: GatewayDeps): FetchHandler {
+  const { config } = deps
+  const providers = new Map<string, Provider>()
+  for (const p of config.providers) providers.set(p.id, createProvider(p))
+  const clock = deps.clock ?? systemClock
+  const models = createModelTable(config.models, providers)
+  const rt: Runtime = {
+    config,
+    clock,
+    http: deps.http,
+    logger: deps.logger ?? silentLogger,
+    scrub: createScrubber([...providers.values()].flatMap((p) => p.secrets)),
+    keys: staticKeys(config.keys),
+    models,
+    readiness: deps.readiness ?? [],
+  }
+  const modelsJson = modelsListJson(models, Math.floor(clock.epoch() / 1000))
+
+  type Handler = (req: Request, ctx: RequestContext) => Response | Promise<Response>
+  const app = new Hono()
+  const route = (handler: Handler) => async (c: { req: { raw: Request; path: string } }) => {
+    const ctx = createContext(c.req.raw, c.req.path, clock)
+    try {
+      return await handler(c.req.raw, ctx)
+    } catch (err) {
+      return errorResponse(rt, ctx, err)
+    }
+  }
+  const fail = (
+    code: 'MERIDIAN_NOT_FOUND' | 'MERIDIAN_METHOD_NOT_ALLOWED',
+    message: (req: Request) => string,
+  ) =>
+    route((req) => {
+      throw new GatewayError(code, message(req))
+    })
+  const notAllowed = fail('MERIDIAN_METHOD_NOT_ALLOWED', (req) => `method ${req.method} is not allowed here`)
+
+  app.post(
+    '/v1/chat/completions',
+    route((req, ctx) => handleChat(rt, req, ctx)),
+  )
+  app.all('/v1/chat/completions', notAllowed)
+  app.post(
+    '/v1/embeddings',
+    route((req, ctx) => handleEmbeddings(rt, req, ctx)),
+  )
+  app.all('/v1/embeddings', notAllowed)
+  app.get(
+    '/v1/models',
+    route((req, ctx) => handleModels(rt, req, ctx, modelsJson)),
+  )
+  app.all('/v1/models', notAllowed)
+  app.get(
+    '/health',
+    route((_, ctx) => handleHealth(rt, ctx)),
+  )
+  app.get(
+    '/ready',
+    route((_, ctx) => handleReady(rt, ctx)),
+  )
+  app.notFound(fail('MERIDIAN_NOT_FOUND', (req) => `no route for ${req.method} ${new URL(req.url).pathname}`))
+
+  return (req) => app.fetch(req)
+}

@@ -1,0 +1,49 @@
+import { serverTiming } from '../telemetry/server-timing.js'
+import type { RequestContext } from './context.js'
+import { type GatewayError, toGatewayError } from './errors.js'
+import type { Runtime } from './runtime.js'
+
+/** The headers every response carries. A plain record: the Node server writes it without a Headers object. */
+export function baseHeaders(rt: Runtime, ctx: RequestContext, contentType: string): Record<string, string> {
+  return { 'content-type': contentType, 'x-request-id': ctx.id, 'server-timing': serverTiming(ctx, rt.clock) }
+}
+
+export function jsonResponse(rt: Runtime, ctx: RequestContext, status: number, body: string): Response {
+  const res = new Response(body, { status, headers: baseHeaders(rt, ctx, 'application/json') })
+  logRequest(rt, ctx, status)
+  return res
+}
+
+/** Any failure as the OpenAI error envelope; unexpected ones are logged and answered as an opaque 500. */
+export function errorResponse(rt: Runtime, ctx: RequestContext, err: unknown): Response {
+  const error = toGatewayError(err)
+  if (error.code === 'MERIDIAN_INTERNAL') {
+    const cause =
+      error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : String(error.cause)
+    rt.logger.error('unexpected error', { request_id: ctx.id, error: rt.scrub(cause) })
+  }
+  const headers = baseHeaders(rt, ctx, 'application/json')
+  if (error.headers) Object.assign(headers, error.headers)
+  const res = new Response(JSON.stringify(error.toJSON()), { status: error.status, headers })
+  logRequest(rt, ctx, error.status, error)
+  return res
+}
+
+/** One line per request: what happened, never what was said (no bodies, no keys). */
+export function logRequest(rt: Runtime, ctx: RequestContext, status: number, error?: GatewayError): void {
+  if (!rt.config.log.requests) return
+  rt.logger.info('request', {
+    request_id: ctx.id,
+    method: ctx.method,
+    path: ctx.path,
+    status,
+    project: ctx.project,
+    model: ctx.model,
+    target: ctx.target,
+    stream: ctx.stream,
+    duration_ms: Math.round((rt.clock.now() - ctx.start) * 1000) / 1000,
+    upstream_ms: Math.round(ctx.upstreamMs * 1000) / 1000,
+    error: error?.code,
+    message: error ? rt.scrub(error.message) : undefined,
+  })
+}

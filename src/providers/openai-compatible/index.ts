@@ -1,0 +1,102 @@
+import type { ProviderConfig } from '../../config/schema.js'
+import { GatewayError } from '../../core/errors.js'
+import { sseData } from '../../core/sse.js'
+import { mapUpstreamStatus } from '../http-errors.js'
+import type { JsonObject, Operation, Provider } from '../provider.js'
+import { PRESETS, type Preset } from './presets.js'
+
+const PATHS: Record<Operation, string> = { chat: '/chat/completions', embeddings: '/embeddings' }
+
+/**
+ * The OpenAI-compatible provider: OpenAI itself and every API that copies its wire format, each a preset.
+ * Requests pass through with the model swapped in; responses and stream chunks pass through as they are.
+ */
+export function createOpenAICompatible(config: ProviderConfig): Provider {
+  const preset: Preset = PRESETS[config.preset ?? 'openai']
+  const base = new URL(config.base_url ?? preset.baseUrl ?? '')
+  const origin = base.origin
+  const basePath = base.pathname.replace(/\/+$/, '')
+  const apiVersion = config.api_version ? `?api-version=${encodeURIComponent(config.api_version)}` : ''
+
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...config.headers }
+  const secrets: string[] = []
+  if (config.api_key) {
+    if (preset.auth === 'api-key') headers['api-key'] = config.api_key
+    else headers.authorization = `Bearer ${config.api_key}`
+    secrets.push(config.api_key)
+  }
+  const streamHeaders = { ...headers, accept: 'text/event-stream' }
+  const rename = preset.rename ? Object.entries(preset.rename) : undefined
+
+  const path = preset.deploymentPaths
+    ? (op: Operation, model: string) =>
+        `${basePath}/openai/deployments/${encodeURIComponent(model)}${PATHS[op]}${apiVersion}`
+    : (op: Operation) => `${basePath}${PATHS[op]}${apiVersion}`
+
+  return {
+    contract: 'v1',
+    id: config.id,
+    timeoutMs: config.timeout_ms,
+    secrets,
+
+    buildRequest(op, body, model, stream) {
+      const out: JsonObject = { ...body, model }
+      if (rename) {
+        for (const [from, to] of rename) {
+          if (from in out) {
+            out[to] = out[from]
+            delete out[from]
+          }
+        }
+      }
+      return {
+        origin,
+        path: path(op, model),
+        method: 'POST',
+        headers: stream ? streamHeaders : headers,
+        body: JSON.stringify(out),
+      }
+    },
+
+    parseResponse(_op, text) {
+      let body: unknown
+      try {
+        body = JSON.parse(text)
+      } catch {
+        throw new GatewayError(
+          'MERIDIAN_UPSTREAM_INVALID_RESPONSE',
+          `upstream ${config.id} sent a body that is not JSON`,
+        )
+      }
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        throw new GatewayError(
+          'MERIDIAN_UPSTREAM_INVALID_RESPONSE',
+          `upstream ${config.id} sent an unexpected body`,
+        )
+      }
+      return body as JsonObject
+    },
+
+    async *transformStream(source) {
+      let finished = false
+      for await (const data of sseData(source)) {
+        if (data === '[DONE]') return
+        // Some OpenAI-compatible servers report a failure inside the stream rather than with a status.
+        if (data.startsWith('{"error"')) throw mapUpstreamStatus(config.id, 502, data, () => undefined)
+        if (!finished && data.includes('"finish_reason":"')) finished = true
+        yield data
+      }
+      // A few servers close without [DONE]; a stream that never finished a choice was cut off.
+      if (!finished) {
+        throw new GatewayError(
+          'MERIDIAN_UPSTREAM_INVALID_RESPONSE',
+          `upstream ${config.id} ended the stream before it finished`,
+        )
+      }
+    },
+
+    mapError(status, text, header) {
+      return mapUpstreamStatus(config.id, status, text, header)
+    },
+  }
+}

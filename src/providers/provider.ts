@@ -1,0 +1,39 @@
+import type { GatewayError } from '../core/errors.js'
+import type { UpstreamRequest } from '../core/http-client.js'
+
+/** A JSON object as parsed from the wire. */
+export type JsonObject = Record<string, unknown>
+
+/** What the gateway asks of a provider. */
+export type Operation = 'chat' | 'embeddings'
+
+/**
+ * The provider contract, version 1. A provider translates between the OpenAI wire format (what Meridian
+ * speaks to clients) and its upstream API, in four pure steps; it never performs I/O itself, so the same
+ * provider runs on Node and on Workers and is tested without a network.
+ *
+ * @example
+ * const req = provider.buildRequest('chat', body, 'gpt-4o-mini', false)
+ * const res = await http.request(req, { signal, timeoutMs: provider.timeoutMs })
+ * const completion = res.status < 300 ? provider.parseResponse('chat', await res.text()) : undefined
+ */
+export interface Provider {
+  readonly contract: 'v1'
+  /** The provider's id in the config. */
+  readonly id: string
+  readonly timeoutMs: number
+  /** Request transform: an OpenAI-shaped body (validated) and the upstream's model name → an HTTP request. */
+  buildRequest(op: Operation, body: JsonObject, model: string, stream: boolean): UpstreamRequest
+  /** Response transform: a successful upstream body → the OpenAI response object. Throws a GatewayError if unusable. */
+  parseResponse(op: Operation, text: string): JsonObject
+  /**
+   * Stream transform: the upstream body → OpenAI `chat.completion.chunk` payloads, each the JSON text of one
+   * chunk (the gateway frames them as SSE and adds `data: [DONE]`). Returns when the upstream finished
+   * cleanly; throws a GatewayError when it ended early or sent an error.
+   */
+  transformStream(body: AsyncIterable<Uint8Array>): AsyncIterable<string>
+  /** Error mapping: an upstream error response → the error the client sees. Messages must already be scrubbed. */
+  mapError(status: number, text: string, header: (name: string) => string | undefined): GatewayError
+  /** The secrets this provider holds (its API key, auth headers), scrubbed from anything passed on or logged. */
+  readonly secrets: readonly string[]
+}

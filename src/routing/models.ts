@@ -1,0 +1,44 @@
+import type { Config } from '../config/schema.js'
+import { GatewayError } from '../core/errors.js'
+import type { Provider } from '../providers/provider.js'
+
+export interface ResolvedTarget {
+  provider: Provider
+  /** The model name the provider knows. */
+  model: string
+  /** `provider/model`, for logs. */
+  label: string
+}
+
+export interface ResolvedModel {
+  name: string
+  targets: ResolvedTarget[]
+}
+
+/** The configured models by the name clients send, each with its providers resolved. */
+export function createModelTable(models: Config['models'], providers: ReadonlyMap<string, Provider>) {
+  const table = new Map<string, ResolvedModel>()
+  for (const model of models) {
+    const targets = model.targets.map((t) => {
+      const provider = providers.get(t.provider)
+      if (!provider) throw new Error(`model ${model.name}: unknown provider "${t.provider}"`)
+      return { provider, model: t.model, label: `${t.provider}/${t.model}` }
+    })
+    table.set(model.name, { name: model.name, targets })
+  }
+  return table
+}
+
+export function resolveModel(table: ReadonlyMap<string, ResolvedModel>, name: string): ResolvedModel {
+  const model = table.get(name)
+  if (model === undefined) {
+    throw new GatewayError(
+      'MERIDIAN_MODEL_NOT_FOUND',
+      `The model \`${name}\` does not exist or you do not have access to it.`,
+      {
+        param: 'model',
+      },
+    )
+  }
+  return model
+}
