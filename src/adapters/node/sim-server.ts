@@ -10,21 +10,17 @@ import {
   parseBehaviourPatch,
   type SimBehaviour,
 } from '../../sim/behaviour.js'
+import { chatCompletion, chatRequestProblem, planChat } from '../../sim/chat.js'
+import { type ChatStreamFrames, chatStreamFrames } from '../../sim/chat-stream.js'
+import { embeddingList, embeddingsRequestProblem } from '../../sim/embeddings.js'
 import {
-  type ChatStreamFrames,
-  chatCompletion,
-  chatRequestProblem,
-  chatStreamFrames,
   type ErrorEnvelope,
-  embeddingList,
-  embeddingsRequestProblem,
   errorEnvelope,
   type JsonObject,
   modelList,
   modelObject,
-  planChat,
   statusEnvelope,
-} from '../../sim/content.js'
+} from '../../sim/wire.js'
 
 export interface SimOptions {
   /** Default 127.0.0.1. */
