@@ -97,9 +97,9 @@ export function sendUnary(
 
 export interface OpenStream {
   provider: Provider
-  /** The first chunk, already received: a stream is only committed to once its upstream has really started. */
-  first: string | undefined
-  rest: AsyncIterator<string>
+  /** The first chunks, already received: a stream is only committed to once its upstream has really started. */
+  first: string[] | undefined
+  rest: AsyncIterator<string[]>
 }
 
 /** A streaming chat request, opened up to its first chunk (so a target that fails before it can be replaced). */

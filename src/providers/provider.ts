@@ -28,10 +28,12 @@ export interface Provider {
   parseResponse(op: Operation, text: string): JsonObject
   /**
    * Stream transform: the upstream body → OpenAI `chat.completion.chunk` payloads, each the JSON text of one
-   * chunk (the gateway frames them as SSE and adds `data: [DONE]`). Returns when the upstream finished
-   * cleanly; throws a GatewayError when it ended early or sent an error.
+   * chunk (the gateway frames them as SSE and adds `data: [DONE]`). Payloads come in batches, one per
+   * upstream read, so chunks that arrived together leave together (one write, not one per chunk); a batch
+   * is never empty. Returns when the upstream finished cleanly; throws a GatewayError when it ended early
+   * or sent an error.
    */
-  transformStream(body: AsyncIterable<Uint8Array>): AsyncIterable<string>
+  transformStream(body: AsyncIterable<Uint8Array>): AsyncIterable<string[]>
   /** Error mapping: an upstream error response → the error the client sees. Messages must already be scrubbed. */
   mapError(status: number, text: string, header: (name: string) => string | undefined): GatewayError
   /** The secrets this provider holds (its API key, auth headers), scrubbed from anything passed on or logged. */

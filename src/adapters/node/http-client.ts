@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, errors } from 'undici'
 import { type HttpClient, TransportError, type UpstreamResponse } from '../../core/http-client.js'
+import { iterateBody } from './body-iterator.js'
 
 export interface UndiciClientOptions {
   /** Keep-alive connections per upstream origin. */
@@ -50,7 +51,7 @@ function wrap(res: Dispatcher.ResponseData, signal: AbortSignal): UpstreamRespon
       const value = headers[name]
       return Array.isArray(value) ? value.join(', ') : value
     },
-    body: chunks(body, signal),
+    body: iterateBody(body, (err) => toTransportError(err, signal)),
     async text() {
       try {
         return await body.text()
@@ -61,14 +62,6 @@ function wrap(res: Dispatcher.ResponseData, signal: AbortSignal): UpstreamRespon
     discard() {
       body.dump().catch(() => {})
     },
-  }
-}
-
-async function* chunks(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk
-  } catch (err) {
-    throw toTransportError(err, signal)
   }
 }
 

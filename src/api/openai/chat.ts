@@ -16,17 +16,8 @@ export async function handleChat(rt: Runtime, req: Request, ctx: RequestContext)
   }
 
   ctx.stream = true
-  // The upstream request gets its own signal: the client leaving aborts it, and so does the stream's cancel.
-  const upstream = new AbortController()
-  const onClientGone = () => upstream.abort()
-  req.signal.addEventListener('abort', onClientGone, { once: true })
-  let opened: Awaited<ReturnType<typeof openStream>>
-  try {
-    opened = await openStream(rt, ctx, model, body, upstream.signal)
-  } catch (err) {
-    req.signal.removeEventListener('abort', onClientGone)
-    throw err
-  }
+  // The client leaving aborts the upstream request through req.signal, mid-stream too.
+  const opened = await openStream(rt, ctx, model, body, req.signal)
   const headers = baseHeaders(rt, ctx, 'text/event-stream; charset=utf-8')
   headers['cache-control'] = 'no-cache'
   const stream = sseBody(
@@ -34,12 +25,11 @@ export async function handleChat(rt: Runtime, req: Request, ctx: RequestContext)
     opened.rest,
     (err) => upstreamFailure(err, opened.provider, rt.scrub),
     (outcome) => {
-      req.signal.removeEventListener('abort', onClientGone)
       if (outcome.kind === 'error') logRequest(rt, ctx, 200, outcome.error)
       else if (outcome.kind === 'cancelled') logRequest(rt, ctx, 499)
       else logRequest(rt, ctx, 200)
     },
-    () => upstream.abort(),
+    () => void opened.rest.return?.(),
   )
   return new Response(stream, { status: 200, headers })
 }

@@ -8,15 +8,21 @@ export type StreamOutcome =
   | { kind: 'error'; error: GatewayError }
   | { kind: 'cancelled' }
 
+function frame(batch: string[]): Uint8Array {
+  let text = ''
+  for (const data of batch) text += `data: ${data}\n\n`
+  return encoder.encode(text)
+}
+
 /**
- * Frames OpenAI chunk payloads as server-sent events, one write per chunk as it arrives (never buffered whole),
- * ending with `data: [DONE]`. A failure after the first byte can no longer change the status, so it is sent
+ * Frames OpenAI chunk payloads as server-sent events, each batch (what one upstream read brought) in one write
+ * as it arrives, never the stream buffered whole, ending with `data: [DONE]`. A failure after the first byte can no longer change the status, so it is sent
  * as a final `data: {"error":…}` event, which OpenAI's SDKs raise as an error, and the stream is closed.
  * `onEnd` is called exactly once.
  */
 export function sseBody(
-  first: string | undefined,
-  rest: AsyncIterator<string>,
+  first: string[] | undefined,
+  rest: AsyncIterator<string[]>,
   toError: (err: unknown) => GatewayError,
   onEnd: (outcome: StreamOutcome) => void,
   cancel: () => void,
@@ -32,7 +38,7 @@ export function sseBody(
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (pending !== undefined) {
-        controller.enqueue(encoder.encode(`data: ${pending}\n\n`))
+        controller.enqueue(frame(pending))
         pending = undefined
         return
       }
@@ -44,7 +50,7 @@ export function sseBody(
           controller.close()
           end({ kind: 'complete' })
         } else {
-          controller.enqueue(encoder.encode(`data: ${next.value}\n\n`))
+          controller.enqueue(frame(next.value))
         }
       } catch (err) {
         const error = toError(err)

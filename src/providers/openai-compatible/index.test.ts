@@ -100,15 +100,46 @@ describe('openai-compatible presets', () => {
     const source = async function* (text: string) {
       yield new TextEncoder().encode(text)
     }
-    const out: string[] = []
-    for await (const c of p.transformStream(source('data: {"x":1}\n\ndata: [DONE]\n\ndata: {"late":1}\n\n')))
-      out.push(c)
-    expect(out).toEqual(['{"x":1}'])
+    const out: string[][] = []
+    const text = 'data: {"x":1}\n\ndata: {"y":2}\n\ndata: [DONE]\n\ndata: {"late":1}\n\n'
+    for await (const batch of p.transformStream(source(text))) out.push(batch)
+    expect(out).toEqual([['{"x":1}', '{"y":2}']])
     const cut = async () => {
       for await (const _ of p.transformStream(source('data: {"choices":[{"delta":{"content":"a"}}]}\n\n'))) {
         // consume
       }
     }
     await expect(cut()).rejects.toMatchObject({ code: 'MERIDIAN_UPSTREAM_INVALID_RESPONSE' })
+  })
+})
+
+describe('openai-compatible stream transform', () => {
+  const p = provider({ id: 'o', type: 'openai', api_key: 'sk-1234567' })
+  async function run(...reads: string[]) {
+    async function* source() {
+      for (const r of reads) yield new TextEncoder().encode(r)
+    }
+    const out: string[][] = []
+    for await (const batch of p.transformStream(source())) out.push(batch)
+    return out
+  }
+
+  it('batches by read', async () => {
+    expect(await run('data: 1\n\ndata: 2\n\nda', 'ta: 3\n\n', ': ping\n\n', 'data: [DONE]\n\n')).toEqual([
+      ['1', '2'],
+      ['3'],
+    ])
+  })
+
+  it('keeps a last chunk that lacks its blank line when the stream finished', async () => {
+    const last = '{"choices":[{"delta":{},"finish_reason":"stop"}]}'
+    expect(await run(`data: 1\n\ndata: ${last}`)).toEqual([['1'], [last]])
+  })
+
+  it('raises an error event sent inside the stream', async () => {
+    await expect(run('data: 1\n\n', 'data: {"error":{"message":"overloaded"}}\n\n')).rejects.toMatchObject({
+      code: 'MERIDIAN_UPSTREAM_ERROR',
+      message: expect.stringContaining('overloaded'),
+    })
   })
 })

@@ -1,6 +1,6 @@
 import type { ProviderConfig } from '../../config/schema.js'
 import { GatewayError } from '../../core/errors.js'
-import { sseData } from '../../core/sse.js'
+import { SseParser } from '../../core/sse.js'
 import { mapUpstreamStatus } from '../http-errors.js'
 import type { JsonObject, Operation, Provider } from '../provider.js'
 import { PRESETS, type Preset } from './presets.js'
@@ -78,16 +78,17 @@ export function createOpenAICompatible(config: ProviderConfig): Provider {
     },
 
     async *transformStream(source) {
-      let finished = false
-      for await (const data of sseData(source)) {
-        if (data === '[DONE]') return
-        // Some OpenAI-compatible servers report a failure inside the stream rather than with a status.
-        if (data.startsWith('{"error"')) throw mapUpstreamStatus(config.id, 502, data, () => undefined)
-        if (!finished && data.includes('"finish_reason":"')) finished = true
-        yield data
+      const parser = new SseParser()
+      const state: StreamState = { done: false, finished: false }
+      for await (const bytes of source) {
+        const batch = passOn(parser.push(bytes), state, config.id)
+        if (batch.length > 0) yield batch
+        if (state.done) return
       }
+      const batch = passOn(parser.end(), state, config.id)
+      if (batch.length > 0) yield batch
       // A few servers close without [DONE]; a stream that never finished a choice was cut off.
-      if (!finished) {
+      if (!state.done && !state.finished) {
         throw new GatewayError(
           'MERIDIAN_UPSTREAM_INVALID_RESPONSE',
           `upstream ${config.id} ended the stream before it finished`,
@@ -99,4 +100,26 @@ export function createOpenAICompatible(config: ProviderConfig): Provider {
       return mapUpstreamStatus(config.id, status, text, header)
     },
   }
+}
+
+interface StreamState {
+  /** `[DONE]` was seen. */
+  done: boolean
+  /** A choice reported its finish_reason. */
+  finished: boolean
+}
+
+/** OpenAI's chunks pass through as they are: the batch is the parser's own array, cut at `[DONE]`. */
+function passOn(events: string[], state: StreamState, providerId: string): string[] {
+  for (let i = 0; i < events.length; i++) {
+    const data = events[i]!
+    if (data === '[DONE]') {
+      state.done = true
+      return i === 0 ? [] : events.slice(0, i)
+    }
+    // Some OpenAI-compatible servers report a failure inside the stream rather than with a status.
+    if (data.startsWith('{"error"')) throw mapUpstreamStatus(providerId, 502, data, () => undefined)
+    if (!state.finished && data.includes('"finish_reason":"')) state.finished = true
+  }
+  return events
 }
