@@ -1,7 +1,8 @@
 /** `npm run bench -- <name> [flags]`: one benchmark per question; see BENCHMARKS.md for results. */
 import { overhead } from './overhead.js'
+import { serverLayer } from './server-layer.js'
 
-const benches: Record<string, (argv: string[]) => Promise<void>> = { overhead }
+const benches: Record<string, (argv: string[]) => Promise<void>> = { overhead, 'server-layer': serverLayer }
 
 const [name, ...rest] = process.argv.slice(2)
 const bench = name ? benches[name] : undefined

@@ -66,30 +66,18 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
       return errorResponse(rt, ctx, err)
     }
   }
-  const fail = (
-    code: 'MERIDIAN_NOT_FOUND' | 'MERIDIAN_METHOD_NOT_ALLOWED',
-    message: (req: Request) => string,
-  ) =>
-    route((req) => {
-      throw new GatewayError(code, message(req))
-    })
-  const notAllowed = fail('MERIDIAN_METHOD_NOT_ALLOWED', (req) => `method ${req.method} is not allowed here`)
-
   app.post(
     '/v1/chat/completions',
     route((req, ctx) => handleChat(rt, req, ctx)),
   )
-  app.all('/v1/chat/completions', notAllowed)
   app.post(
     '/v1/embeddings',
     route((req, ctx) => handleEmbeddings(rt, req, ctx)),
   )
-  app.all('/v1/embeddings', notAllowed)
   app.get(
     '/v1/models',
     route((req, ctx) => handleModels(rt, req, ctx, modelsJson)),
   )
-  app.all('/v1/models', notAllowed)
   app.get(
     '/health',
     route((_, ctx) => handleHealth(rt, ctx)),
@@ -98,7 +86,20 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     '/ready',
     route((_, ctx) => handleReady(rt, ctx)),
   )
-  app.notFound(fail('MERIDIAN_NOT_FOUND', (req) => `no route for ${req.method} ${new URL(req.url).pathname}`))
+  // Wrong methods are told apart here rather than by catch-all routes: a second route matching the same
+  // path would take every request off Hono's single-handler fast path.
+  const known = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/health', '/ready'])
+  app.notFound(
+    route((req, ctx) => {
+      if (known.has(ctx.path)) {
+        throw new GatewayError(
+          'MERIDIAN_METHOD_NOT_ALLOWED',
+          `method ${req.method} is not allowed on ${ctx.path}`,
+        )
+      }
+      throw new GatewayError('MERIDIAN_NOT_FOUND', `no route for ${req.method} ${ctx.path}`)
+    }),
+  )
 
   return (req) => app.fetch(req)
 }

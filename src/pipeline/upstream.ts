@@ -80,7 +80,7 @@ async function send(
   throw provider.mapError(res.status, text, (name) => res.header(name))
 }
 
-/** A request with one JSON answer: the provider's response, already in OpenAI's shape. */
+/** A request with one JSON answer: the provider's response, already in OpenAI's shape, as JSON text. */
 export function sendUnary(
   deps: UpstreamDeps,
   ctx: RequestContext,
@@ -88,7 +88,7 @@ export function sendUnary(
   op: Operation,
   body: JsonObject,
   signal: AbortSignal,
-): Promise<JsonObject> {
+): Promise<string> {
   return eachTarget(deps, ctx, model, signal, async (target) => {
     const res = await send(deps, target, op, body, false, signal)
     return target.provider.parseResponse(op, await res.text())

@@ -15,7 +15,7 @@ export type Operation = 'chat' | 'embeddings'
  * @example
  * const req = provider.buildRequest('chat', body, 'gpt-4o-mini', false)
  * const res = await http.request(req, { signal, timeoutMs: provider.timeoutMs })
- * const completion = res.status < 300 ? provider.parseResponse('chat', await res.text()) : undefined
+ * const completion = res.status < 300 ? provider.parseResponse('chat', await res.text()) : undefined // JSON text
  */
 export interface Provider {
   readonly contract: 'v1'
@@ -24,8 +24,12 @@ export interface Provider {
   readonly timeoutMs: number
   /** Request transform: an OpenAI-shaped body (validated) and the upstream's model name → an HTTP request. */
   buildRequest(op: Operation, body: JsonObject, model: string, stream: boolean): UpstreamRequest
-  /** Response transform: a successful upstream body → the OpenAI response object. Throws a GatewayError if unusable. */
-  parseResponse(op: Operation, text: string): JsonObject
+  /**
+   * Response transform: a successful upstream body → the OpenAI response body, as JSON text (a provider that
+   * already speaks OpenAI's format hands the bytes on without a parse and re-serialize). Throws a GatewayError
+   * when the body is unusable.
+   */
+  parseResponse(op: Operation, text: string): string
   /**
    * Stream transform: the upstream body → OpenAI `chat.completion.chunk` payloads, each the JSON text of one
    * chunk (the gateway frames them as SSE and adds `data: [DONE]`). Payloads come in batches, one per

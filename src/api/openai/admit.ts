@@ -15,15 +15,22 @@ export async function admit<S extends z.ZodType<{ model: string }>>(
   ctx: RequestContext,
   schema: S,
 ): Promise<{ body: z.output<S>; model: ResolvedModel }> {
-  await authorize(rt, req, ctx)
+  const authorized = authorize(rt, req, ctx)
+  if (authorized) await authorized
   const body = await readJsonBody(req, rt.config.server.max_body)
   validate(schema, body)
   ctx.model = body.model
   return { body, model: resolveModel(rt.models, body.model) }
 }
 
-/** Checks the gateway key and records the caller's project. */
-export async function authorize(rt: Runtime, req: Request, ctx: RequestContext): Promise<void> {
+/** Checks the gateway key and records the caller's project; returns a promise only if the key store is async. */
+export function authorize(rt: Runtime, req: Request, ctx: RequestContext): Promise<void> | undefined {
   const principal = authenticate(rt.keys, req.headers)
-  ctx.project = (principal instanceof Promise ? await principal : principal).project
+  if (principal instanceof Promise) {
+    return principal.then((p) => {
+      ctx.project = p.project
+    })
+  }
+  ctx.project = principal.project
+  return undefined
 }

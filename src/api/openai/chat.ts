@@ -12,7 +12,7 @@ export async function handleChat(rt: Runtime, req: Request, ctx: RequestContext)
 
   if (body.stream !== true) {
     const completion = await sendUnary(rt, ctx, model, 'chat', body, req.signal)
-    return jsonResponse(rt, ctx, 200, JSON.stringify(completion))
+    return jsonResponse(rt, ctx, 200, completion)
   }
 
   ctx.stream = true

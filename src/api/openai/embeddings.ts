@@ -9,5 +9,5 @@ import { embeddingsRequestSchema } from './schemas.js'
 export async function handleEmbeddings(rt: Runtime, req: Request, ctx: RequestContext): Promise<Response> {
   const { body, model } = await admit(rt, req, ctx, embeddingsRequestSchema)
   const result = await sendUnary(rt, ctx, model, 'embeddings', body, req.signal)
-  return jsonResponse(rt, ctx, 200, JSON.stringify(result))
+  return jsonResponse(rt, ctx, 200, result)
 }

@@ -22,6 +22,7 @@ export async function handleModels(
   ctx: RequestContext,
   body: string,
 ): Promise<Response> {
-  await authorize(rt, req, ctx)
+  const authorized = authorize(rt, req, ctx)
+  if (authorized) await authorized
   return jsonResponse(rt, ctx, 200, body)
 }
