@@ -83,6 +83,7 @@ models:
     )
     expect(found).toContain('providers[0].base_url: preset "azure" needs a base_url')
     expect(found).toContain('providers[0].api_version: azure needs an api_version (e.g. 2024-10-21)')
+    expect(found).toContain('providers[0].api_key: preset "azure" needs an api_key')
     expect(found).toContain('providers[1].api_key: preset "groq" needs an api_key')
   })
 

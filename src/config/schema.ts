@@ -141,7 +141,8 @@ export const configSchema = z
           message: 'azure needs an api_version (e.g. 2024-10-21)',
         })
       }
-      if (preset.keyRequired && !provider.api_key && !provider.base_url) {
+      // A named hosted preset always needs a key; a bare base_url may be a local server that needs none.
+      if (preset.keyRequired && !provider.api_key && (provider.preset !== undefined || !provider.base_url)) {
         ctx.addIssue({
           code: 'custom',
           path: ['providers', i, 'api_key'],
