@@ -3,7 +3,7 @@
  * a bare undici proxy (the floor for any Node proxy), and through Meridian. Targets are measured in rounds,
  * interleaved, so machine noise falls on all of them alike.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -91,6 +91,7 @@ models: [{ name: bench, targets: [{ provider: sim, model: bench }] }]
     await gateway.stop()
     await bare.stop()
     await sim.stop()
+    rmSync(dir, { recursive: true, force: true })
   }
   report(columns, concurrency)
 }

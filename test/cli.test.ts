@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..')
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
@@ -11,16 +11,21 @@ const MAIN = join(ROOT, 'src', 'adapters', 'node', 'main.ts')
 // A clean environment: no provider keys, so `serve` falls back to the demo.
 const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }
 const children: ChildProcess[] = []
+const dirs: string[] = []
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-cli-'))
+  dirs.push(dir)
+  return dir
+}
 
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGTERM')
 })
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-  cwd = mkdtempSync(join(tmpdir(), 'meridian-cli-')),
-) {
+function run(args: string[], env: Record<string, string> = {}, cwd = tempDir()) {
   const child = spawn(TSX, [MAIN, ...args], { cwd, env: { ...baseEnv, ...env } })
   children.push(child)
   let out = ''
@@ -83,7 +88,7 @@ describe('meridian serve', () => {
   })
 
   it('reads --config and refuses a non-loopback address without gateway keys', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meridian-cli-'))
+    const dir = tempDir()
     const file = join(dir, 'gw.yaml')
     writeFileSync(file, 'providers: [{ id: p, type: openai, base_url: "http://127.0.0.1:9/v1" }]\n')
     const cli = run(['serve', '--config', file, '--host', '0.0.0.0', '--port', '0'])
@@ -92,7 +97,7 @@ describe('meridian serve', () => {
   })
 
   it('finds ./meridian.yaml', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meridian-cli-'))
+    const dir = tempDir()
     writeFileSync(join(dir, 'meridian.yaml'), 'models: []\n')
     const cli = run(['serve', '--port', '0'], {}, dir)
     await cli.waitFor(/config from meridian\.yaml: 0 models/)
@@ -101,7 +106,7 @@ describe('meridian serve', () => {
 
 describe('meridian check-config', () => {
   it('names the path of each problem and exits 1', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meridian-cli-'))
+    const dir = tempDir()
     const file = join(dir, 'bad.yaml')
     writeFileSync(
       file,
@@ -113,7 +118,7 @@ describe('meridian check-config', () => {
   })
 
   it('says ok for a good file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meridian-cli-'))
+    const dir = tempDir()
     const file = join(dir, 'good.yaml')
     writeFileSync(file, 'providers: [{ id: p, type: openai, base_url: "http://h/v1" }]\n')
     const cli = run(['check-config', file])
