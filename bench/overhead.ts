@@ -1,19 +1,24 @@
 /**
- * What does Meridian add to a request? `meridian sim` at 0 ms, measured three ways in one run: direct, through
- * a bare undici proxy (the floor for any Node proxy), and through Meridian. Targets are measured in rounds,
- * interleaved, so machine noise falls on all of them alike.
+ * What does Meridian add to a request? `meridian sim` at 0 ms, measured in one run: direct, through a bare
+ * undici proxy (the floor for any Node proxy), through Meridian, and through the open-source Portkey gateway
+ * when it is installed (`npm run bench:portkey-install`). Columns are measured in rounds, interleaved, with
+ * fresh processes each round, so machine noise and process placement fall on all of them alike.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { concurrent, type Load, pool, sequential } from './lib/load.js'
-import { MERIDIAN, ROOT, type Spawned, spawnServer } from './lib/processes.js'
+import { freePort, MERIDIAN, ROOT, type Spawned, spawnServer } from './lib/processes.js'
 import { ms, summarize } from './lib/stats.js'
+
+const PORTKEY = join(ROOT, 'bench/portkey/node_modules/@portkey-ai/gateway/build/start-server.js')
 
 interface Column {
   name: string
   server: Spawned
+  /** Extra request headers this column needs (Portkey is told where the upstream is by headers). */
+  headers?: Record<string, string>
   seq: number[]
   ttfb: number[]
   conc: number[]
@@ -24,10 +29,10 @@ export async function overhead(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      requests: { type: 'string', default: '2000' },
+      requests: { type: 'string', default: '3000' },
       'concurrent-requests': { type: 'string', default: '20000' },
       concurrency: { type: 'string', default: '50' },
-      rounds: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '4' },
     },
   })
   const requests = Number(values.requests)
@@ -35,9 +40,52 @@ export async function overhead(argv: string[]): Promise<void> {
   const concurrency = Number(values.concurrency)
   const rounds = Number(values.rounds)
   if (!existsSync(MERIDIAN)) throw new Error('dist/ is missing: run `npm run build` first')
+  if (!existsSync(PORTKEY)) console.log('(no portkey column: `npm run bench:portkey-install` adds one)')
+  console.log(`node ${process.version}, ${rounds} rounds, each with fresh server processes`)
 
+  const columns = new Map<string, Column>()
+  for (let round = 0; round < rounds; round++) {
+    // Fresh processes every round: where the scheduler happens to place a process moves its latency by
+    // tens of microseconds on this machine; new processes each round spread that luck over every column.
+    const servers = await startColumns()
+    try {
+      for (const c of servers) {
+        if (!columns.has(c.name)) columns.set(c.name, { ...c, seq: [], ttfb: [], conc: [], rps: [] })
+        await measure(c, concurrency, { seq: 1000, stream: 300, conc: 3000 }) // warm-up, discarded
+      }
+      // Rotate the order each round so no column always runs first (or last).
+      for (let k = 0; k < servers.length; k++) {
+        const c = servers[(k + round) % servers.length]!
+        const sample = await measure(c, concurrency, {
+          seq: Math.ceil(requests / rounds),
+          stream: Math.ceil(requests / rounds / 2),
+          conc: Math.ceil(concRequests / rounds),
+        })
+        const column = columns.get(c.name)!
+        column.seq.push(...sample.seq)
+        column.ttfb.push(...sample.ttfb)
+        column.conc.push(...sample.conc)
+        column.rps.push(sample.rps)
+      }
+    } finally {
+      await Promise.all(servers.map((c) => c.server.stop()))
+      await Promise.all(servers.map((c) => c.cleanup?.()))
+    }
+    process.stdout.write(`round ${round + 1}/${rounds} done\n`)
+  }
+  report([...columns.values()], concurrency)
+}
+
+type Server = Pick<Column, 'name' | 'server' | 'headers'> & { cleanup?: () => void }
+
+/** The simulated upstream, then each column's server in front of it. */
+async function startColumns(): Promise<Server[]> {
   const sim = await spawnServer([MERIDIAN, 'sim', '--port', '0'])
-  const bare = await spawnServer([join(ROOT, 'bench/bare-proxy.mjs'), sim.url, '0'])
+  const servers: Server[] = [{ name: 'direct', server: sim }]
+  servers.push({
+    name: 'bare undici proxy',
+    server: await spawnServer([join(ROOT, 'bench/bare-proxy.mjs'), sim.url, '0']),
+  })
   const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-'))
   const configPath = join(dir, 'meridian.yaml')
   writeFileSync(
@@ -46,54 +94,50 @@ export async function overhead(argv: string[]): Promise<void> {
 models: [{ name: bench, targets: [{ provider: sim, model: bench }] }]
 `,
   )
-  const gateway = await spawnServer([MERIDIAN, 'serve', '--config', configPath, '--port', '0'])
-  const columns: Column[] = [
-    { name: 'direct', server: sim },
-    { name: 'bare undici proxy', server: bare },
-    { name: 'meridian', server: gateway },
-  ].map((c) => ({ ...c, seq: [], ttfb: [], conc: [], rps: [] }))
+  servers.push({
+    name: 'meridian',
+    server: await spawnServer([MERIDIAN, 'serve', '--config', configPath, '--port', '0']),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  })
+  if (existsSync(PORTKEY)) {
+    const port = await freePort()
+    const ready = { ready: /Ready for connections/, url: `http://127.0.0.1:${port}` }
+    servers.push({
+      name: 'portkey',
+      server: await spawnServer([PORTKEY, `--port=${port}`, '--headless'], {}, ready),
+      headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${sim.url}/v1` },
+    })
+  }
+  return servers
+}
 
-  const headers = { 'content-type': 'application/json', authorization: 'Bearer sim-key-0000' }
-  const messages = [{ role: 'user', content: 'What is the capital of France? Answer in one sentence.' }]
+const MESSAGES = [{ role: 'user', content: 'What is the capital of France? Answer in one sentence.' }]
+
+/** Sequential non-stream and stream requests on one connection, then `concurrency` at once. */
+async function measure(
+  c: Server,
+  concurrency: number,
+  counts: { seq: number; stream: number; conc: number },
+) {
+  const headers = { 'content-type': 'application/json', authorization: 'Bearer sim-key-0000', ...c.headers }
   const unary: Load = {
     path: '/v1/chat/completions',
     headers,
-    body: JSON.stringify({ model: 'bench', messages }),
+    body: JSON.stringify({ model: 'bench', messages: MESSAGES }),
   }
-  const stream: Load = { ...unary, body: JSON.stringify({ model: 'bench', messages, stream: true }) }
-
-  try {
-    console.log(`warming up (node ${process.version})…`)
-    for (const c of columns) {
-      const one = pool(c.server.url, 1)
-      const many = pool(c.server.url, concurrency)
-      await sequential(one, unary, 500, [])
-      await sequential(one, stream, 200, [], [])
-      await concurrent(many, unary, 2000, concurrency, [])
-      await one.close()
-      await many.close()
-    }
-    for (let round = 0; round < rounds; round++) {
-      // Rotate the order each round so no target always runs first (or last).
-      const order = columns.map((_, i) => columns[(i + round) % columns.length]!)
-      for (const c of order) {
-        const one = pool(c.server.url, 1)
-        await sequential(one, unary, Math.ceil(requests / rounds), c.seq)
-        await sequential(one, stream, Math.ceil(requests / rounds / 2), [], c.ttfb)
-        await one.close()
-        const many = pool(c.server.url, concurrency)
-        c.rps.push(await concurrent(many, unary, Math.ceil(concRequests / rounds), concurrency, c.conc))
-        await many.close()
-      }
-      process.stdout.write(`round ${round + 1}/${rounds} done\n`)
-    }
-  } finally {
-    await gateway.stop()
-    await bare.stop()
-    await sim.stop()
-    rmSync(dir, { recursive: true, force: true })
+  const stream: Load = {
+    ...unary,
+    body: JSON.stringify({ model: 'bench', messages: MESSAGES, stream: true }),
   }
-  report(columns, concurrency)
+  const sample = { seq: [] as number[], ttfb: [] as number[], conc: [] as number[], rps: 0 }
+  const one = pool(c.server.url, 1)
+  await sequential(one, unary, counts.seq, sample.seq)
+  await sequential(one, stream, counts.stream, [], sample.ttfb)
+  await one.close()
+  const many = pool(c.server.url, concurrency)
+  sample.rps = await concurrent(many, unary, counts.conc, concurrency, sample.conc)
+  await many.close()
+  return sample
 }
 
 function report(columns: Column[], concurrency: number) {
@@ -119,11 +163,18 @@ function report(columns: Column[], concurrency: number) {
     '',
   ]
   const [direct, bare, meridian] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]]
+  const portkey = rows[3]
   out.push(
     `meridian adds ${ms(meridian.seq.p50 - direct.seq.p50)} ms at p50 over direct, one at a time (goal ≤ 0.3); ` +
       `the bare proxy adds ${ms(bare.seq.p50 - direct.seq.p50)} ms`,
     `meridian reaches ${(meridian.rps / bare.rps).toFixed(2)}× the bare proxy's req/s at ${concurrency} concurrent (goal ≥ 0.5)`,
     `meridian adds ${ms(meridian.ttfb.p50 - direct.ttfb.p50)} ms to the first streamed byte at p50 (goal ≤ 1)`,
   )
+  if (portkey) {
+    out.push(
+      `portkey adds ${ms(portkey.seq.p50 - direct.seq.p50)} ms at p50, reaches ${(portkey.rps / bare.rps).toFixed(2)}× the bare ` +
+        `proxy's req/s, adds ${ms(portkey.ttfb.p50 - direct.ttfb.p50)} ms to the first streamed byte`,
+    )
+  }
   console.log(out.join('\n'))
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { type AddressInfo, createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -10,8 +11,27 @@ export interface Spawned {
   stop(): Promise<void>
 }
 
-/** Starts a server process and waits for the `http://…` URL it prints when it listens. */
-export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Spawned> {
+/** A free loopback port, for servers that cannot be told to pick one and report it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Starts a server process and waits for the `listening on http://…` URL it prints, or, given `ready` and `url`,
+ * for a line matching `ready`.
+ */
+export function spawnServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  known?: { ready: RegExp; url: string },
+): Promise<Spawned> {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -21,7 +41,11 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promis
     let seen = ''
     const onData = (data: Buffer) => {
       seen += data.toString()
-      const match = /listening on (http:\/\/[^\s]+)/.exec(seen)
+      const match = known
+        ? known.ready.test(seen)
+          ? [seen, known.url]
+          : null
+        : /listening on (http:\/\/[^\s]+)/.exec(seen)
       if (!match) return
       child.stdout!.off('data', onData)
       child.stdout!.resume() // keep draining (request logs) so the child never blocks on a full pipe
