@@ -254,17 +254,16 @@ describe('timing', () => {
     sim.setBehaviour({ ttft_ms: 100, chunk_gap_ms: 50, chunks: 3 })
     const started = performance.now()
     const res = await post('/v1/chat/completions', chat({ stream: true }))
-    const head = performance.now()
     const reader = res.body!.getReader()
     await reader.read()
     const first = performance.now()
-    // Only lower bounds, so a busy machine cannot make this flaky: the head came before the ttft wait.
-    expect(first - head).toBeGreaterThanOrEqual(90)
+    // Lower bounds from the client's own start only: they hold however late any packet is delivered
+    // (a bound between two deliveries does not, on a busy machine). 1 ms of slack for timer rounding.
+    expect(first - started).toBeGreaterThanOrEqual(99)
     while (!(await reader.read()).done) {
       // drain
     }
-    expect(performance.now() - first).toBeGreaterThanOrEqual(95)
-    expect(performance.now() - started).toBeGreaterThanOrEqual(195)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(199)
   })
 
   it('stall_after_chunks sends that many content chunks, then holds the connection until the client leaves', async () => {
@@ -316,10 +315,9 @@ describe('timing', () => {
     })
     const reader = res.body!.getReader()
     await reader.read()
-    const started = performance.now()
+    // Without destroying the stalled stream, close() would wait for it forever and the test would time out.
     await own.close()
     await expect(reader.read()).rejects.toThrow()
-    expect(performance.now() - started).toBeLessThan(1000)
     await own.close() // idempotent
   })
 })

@@ -116,64 +116,38 @@ export const configSchema = z
       .describe('Static gateway keys. With none, the gateway serves without auth, and only on loopback.'),
   })
   .superRefine((config, ctx) => {
-    const providers = new Map<string, number>()
+    const problem = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message })
+    const providers = new Set<string>()
     config.providers.forEach((provider, i) => {
-      if (providers.has(provider.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['providers', i, 'id'],
-          message: `duplicate provider id "${provider.id}"`,
-        })
-      }
-      providers.set(provider.id, i)
+      if (providers.has(provider.id))
+        problem(['providers', i, 'id'], `duplicate provider id "${provider.id}"`)
+      providers.add(provider.id)
       const preset = PRESETS[provider.preset ?? 'openai']
       if (!provider.base_url && !('baseUrl' in preset)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['providers', i, 'base_url'],
-          message: `preset "${provider.preset}" needs a base_url`,
-        })
+        problem(['providers', i, 'base_url'], `preset "${provider.preset}" needs a base_url`)
       }
       if ('deploymentPaths' in preset && !provider.api_version) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['providers', i, 'api_version'],
-          message: 'azure needs an api_version (e.g. 2024-10-21)',
-        })
+        problem(['providers', i, 'api_version'], 'azure needs an api_version (e.g. 2024-10-21)')
       }
       // A named hosted preset always needs a key; a bare base_url may be a local server that needs none.
       if (preset.keyRequired && !provider.api_key && (provider.preset !== undefined || !provider.base_url)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['providers', i, 'api_key'],
-          message: `preset "${provider.preset ?? 'openai'}" needs an api_key`,
-        })
+        problem(['providers', i, 'api_key'], `preset "${provider.preset ?? 'openai'}" needs an api_key`)
       }
     })
     const names = new Set<string>()
     config.models.forEach((model, i) => {
-      if (names.has(model.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['models', i, 'name'],
-          message: `duplicate model name "${model.name}"`,
-        })
-      }
+      if (names.has(model.name)) problem(['models', i, 'name'], `duplicate model name "${model.name}"`)
       names.add(model.name)
       model.targets.forEach((target, j) => {
         if (!providers.has(target.provider)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['models', i, 'targets', j, 'provider'],
-            message: `unknown provider "${target.provider}"`,
-          })
+          problem(['models', i, 'targets', j, 'provider'], `unknown provider "${target.provider}"`)
         }
       })
     })
     const keys = new Set<string>()
     config.keys.forEach((key, i) => {
-      if (keys.has(key.key))
-        ctx.addIssue({ code: 'custom', path: ['keys', i, 'key'], message: 'duplicate key' })
+      if (keys.has(key.key)) problem(['keys', i, 'key'], 'duplicate key')
       keys.add(key.key)
     })
   })

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js'
 import type { RequestContext } from '../core/context.js'
-import { GatewayError } from '../core/errors.js'
+import { GatewayError, toGatewayError } from '../core/errors.js'
 import { type HttpClient, TransportError, type UpstreamResponse } from '../core/http-client.js'
 import type { JsonObject, Operation, Provider } from '../providers/provider.js'
 import type { ResolvedModel, ResolvedTarget } from '../routing/models.js'
@@ -32,7 +32,8 @@ export function upstreamFailure(
       `could not reach upstream ${provider.id}: ${scrub(err.message)}`,
     )
   }
-  return new GatewayError('MERIDIAN_UPSTREAM_UNREACHABLE', `upstream ${provider.id} failed`, { cause: err })
+  // Anything else is a bug on our side (a provider's transform threw): an opaque 500, logged with its cause.
+  return toGatewayError(err)
 }
 
 /**
