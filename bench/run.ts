@@ -1,8 +1,13 @@
 /** `npm run bench -- <name> [flags]`: one benchmark per question; see BENCHMARKS.md for results. */
+import { instructions } from './instructions.js'
 import { overhead } from './overhead.js'
 import { serverLayer } from './server-layer.js'
 
-const benches: Record<string, (argv: string[]) => Promise<void>> = { overhead, 'server-layer': serverLayer }
+const benches: Record<string, (argv: string[]) => Promise<void>> = {
+  overhead,
+  'server-layer': serverLayer,
+  instructions,
+}
 
 const [name, ...rest] = process.argv.slice(2)
 const bench = name ? benches[name] : undefined

@@ -31,8 +31,11 @@ export function spawnServer(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   known?: { ready: RegExp; url: string },
+  /** A command to run Node under (valgrind …). */
+  wrapper: string[] = [],
 ): Promise<Spawned> {
-  const child = spawn(process.execPath, args, {
+  const [command, ...rest] = [...wrapper, process.execPath, ...args] as [string, ...string[]]
+  const child = spawn(command, rest, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
