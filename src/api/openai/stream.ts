@@ -15,10 +15,10 @@ function frame(batch: string[]): Uint8Array {
 }
 
 /**
- * Frames OpenAI chunk payloads as server-sent events, each batch (what one upstream read brought) in one write
- * as it arrives, never the stream buffered whole, ending with `data: [DONE]`. A failure after the first byte can no longer change the status, so it is sent
- * as a final `data: {"error":…}` event, which OpenAI's SDKs raise as an error, and the stream is closed.
- * `onEnd` is called exactly once.
+ * Frames OpenAI chunk payloads as server-sent events, each batch (what one upstream read brought) in one
+ * write as it arrives, never the stream buffered whole, ending with `data: [DONE]`. A failure after the first
+ * byte can no longer change the status, so it is sent as a final `data: {"error":…}` event, which OpenAI's
+ * SDKs raise as an error, and the stream is closed. `onEnd` is called exactly once.
  */
 export function sseBody(
   first: string[] | undefined,
