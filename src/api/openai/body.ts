@@ -8,8 +8,8 @@ function isJsonType(type: string): boolean {
 }
 
 /**
- * Reads a JSON request body: 415 for a non-JSON content type (a missing one is accepted, as curl users often
- * forget it), 413 past `maxBody` (checked against Content-Length first, then while reading), 400 for bad JSON.
+ * Reads a JSON request body: 415 for a non-JSON content type (a missing one is accepted: some clients send
+ * none), 413 past `maxBody` (checked against Content-Length first, then while reading), 400 for bad JSON.
  */
 export async function readJsonBody(req: Request, maxBody: number): Promise<unknown> {
   const type = req.headers.get('content-type')
