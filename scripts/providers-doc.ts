@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { presetTable } from '../src/providers/openai-compatible/reference.js'
 
-/** docs/providers.md: hand-written prose (docs/providers.head.md, .tail.md) around the generated presets table. */
+/** docs/providers.md: hand-written prose (scripts/templates/providers.*.md) around the generated presets table. */
 export function providersDoc(): string {
-  const read = (name: string) => readFileSync(new URL(`../docs/${name}`, import.meta.url), 'utf8')
+  const read = (name: string) => readFileSync(new URL(`./templates/${name}`, import.meta.url), 'utf8')
   return `${read('providers.head.md')}${presetTable()}\n${read('providers.tail.md')}`
 }
