@@ -31,7 +31,7 @@ describe('the dependency rule', () => {
   it('nothing outside src/adapters imports an adapter or a Node-only library', () => {
     const offenders = outside
       .filter((f) =>
-        /from\s+['"](\.\.?\/)+adapters\/|from\s+['"](undici|@hono\/node-server)['"]/.test(
+        /from\s+['"](\.\.?\/)+adapters\/|from\s+['"](undici|@hono\/node-server|ioredis|better-sqlite3)['"]/.test(
           readFileSync(f, 'utf8'),
         ),
       )
