@@ -1,13 +1,12 @@
 // Folds a streamed chat answer back into the `chat.completion` a non-streaming client would have received,
 // so the exact-response cache stores one shape whichever way the answer was produced (replay.ts goes back).
 
+import { STORABLE_FINISH } from './storable.js'
+
 type Json = Record<string, unknown>
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
-
-/** Finish reasons a stored answer may carry; `content_filter` is never stored (the answer was cut). */
-const STORABLE_FINISH = new Set(['stop', 'length', 'tool_calls', 'function_call'])
 
 /** More choices than OpenAI allows (n ≤ 128) means the stream is not what we think it is. */
 const MAX_CHOICES = 128

@@ -97,12 +97,25 @@ export async function fingerprintWithCanonical(
   input: FingerprintInput,
 ): Promise<{ key: string; canonical: string }> {
   const canonical = canonicalForm(input)
+  return { key: keyOf(await webCryptoSha256Hex(canonical)), canonical }
+}
+
+/** SHA-256 of a text's UTF-8 bytes as lowercase hex; a runtime may supply a synchronous one (node:crypto). */
+export type Sha256Hex = (text: string) => string | Promise<string>
+
+/** The portable SHA-256: Web Crypto, on Node and Workers alike. */
+export async function webCryptoSha256Hex(text: string): Promise<string> {
   // Every string went through JSON.stringify, which escapes lone surrogates, so the text is well-formed
   // UTF-16 and TextEncoder never substitutes U+FFFD (two different texts cannot encode to the same bytes).
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', ENCODER.encode(canonical)))
-  let hex = PREFIX
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', ENCODER.encode(text)))
+  let hex = ''
   for (const byte of digest) hex += HEX[byte]
-  return { key: hex, canonical }
+  return hex
+}
+
+/** The key for a canonical form's SHA-256 hex digest. */
+export function keyOf(hex: string): string {
+  return PREFIX + hex
 }
 
 /** The top level is the only place with rules beyond plain canonical JSON: the deny-list, nulls and `stop`. */

@@ -6,7 +6,15 @@ describe('configJsonSchema', () => {
     const schema = configJsonSchema() as {
       properties: Record<string, { properties?: Record<string, { default?: unknown; description?: string }> }>
     }
-    expect(Object.keys(schema.properties)).toEqual(['server', 'log', 'providers', 'models', 'keys'])
+    expect(Object.keys(schema.properties)).toEqual([
+      'server',
+      'log',
+      'providers',
+      'models',
+      'keys',
+      'cache',
+      'admin',
+    ])
     expect(schema.properties.server!.properties!.max_body).toMatchObject({ default: '10MB' })
     expect(schema.properties.server!.properties!.port!.description).toContain('Port')
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { PRESET_NAMES, PRESETS } from '../providers/openai-compatible/presets.js'
+import { DURATION_PATTERN, parseDuration } from './duration.js'
 import { parseSize, SIZE_PATTERN } from './size.js'
 
 const size = z
@@ -8,6 +9,18 @@ const size = z
     z.string().regex(SIZE_PATTERN, 'expected a size such as 512KB or 10MB'),
   ])
   .transform(parseSize)
+
+const bytes = z
+  .union([z.number().int().nonnegative(), z.string().regex(SIZE_PATTERN, 'expected a size such as 64MB')])
+  .transform(parseSize)
+
+/** A duration (`30s`, `10m`, `1d`; a bare number is seconds), as milliseconds. */
+const duration = z
+  .union([
+    z.number().nonnegative(),
+    z.string().regex(DURATION_PATTERN, 'expected a duration such as 30s, 10m or 1d'),
+  ])
+  .transform(parseDuration)
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"')
 
@@ -81,9 +94,83 @@ export const targetSchema = z.strictObject({
   model: z.string().min(1).describe('The model name the provider knows (the deployment name on Azure).'),
 })
 
+const cacheMode = z
+  .enum(['off', 'deterministic', 'always'])
+  .describe(
+    '`off`; `deterministic`: only requests with temperature 0 or a seed; `always`: every chat request.',
+  )
+
+export const cacheRuleSchema = z
+  .strictObject({
+    mode: cacheMode.optional(),
+    ttl: duration.optional().describe('How long its answers are kept, below `cache.ttl.max`.'),
+  })
+  .describe('Cache policy for one project or one model (unset fields fall back to `cache`).')
+
+export const cacheSchema = z
+  .strictObject({
+    source: z
+      .string()
+      .regex(
+        /^(memory|sqlite:.+|rediss?:\/\/.+)$/,
+        'expected memory, sqlite:<path> or redis://host:port[/db]',
+      )
+      .default('sqlite:./.meridian/cache.db')
+      .describe(
+        'The source of truth: `redis://host:port[/db]` at scale, `sqlite:<path>` embedded, `memory` for tests.',
+      ),
+    replica: z
+      .strictObject({
+        max_bytes: bytes
+          .prefault('64MB')
+          .describe(
+            'Memory the in-process replica may hold (least recently read goes first); 0 turns it off.',
+          ),
+      })
+      .prefault({})
+      .describe('The in-process replica read before the source of truth.'),
+    ttl: z
+      .strictObject({
+        default: duration
+          .prefault('1d')
+          .describe('How long an answer is kept unless a rule or request says.'),
+        max: duration
+          .prefault('30d')
+          .describe('The longest any rule or `x-meridian-cache-ttl` may ask for (longer is capped).'),
+      })
+      .prefault({}),
+    mode: cacheMode.default('deterministic'),
+    coalesce: z
+      .boolean()
+      .default(true)
+      .describe('Identical cacheable requests in flight together make one upstream call.'),
+    timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(100)
+      .describe('A source-of-truth read slower than this is skipped (the request goes upstream).'),
+    projects: z
+      .record(id, cacheRuleSchema)
+      .default({})
+      .describe("Per-project rules; a project's `off` wins over any model rule."),
+  })
+  .describe('The exact-response cache (see docs/cache.md).')
+
+export const adminSchema = z
+  .strictObject({
+    token: z
+      .string()
+      .min(16, 'an admin token needs at least 16 characters')
+      .optional()
+      .describe('Bearer token for /admin routes, usually `${ENV_VAR}`. Without it they answer 404.'),
+  })
+  .describe('The admin API.')
+
 export const modelSchema = z
   .strictObject({
     name: z.string().min(1).describe('The model name clients send (and GET /v1/models lists).'),
+    cache: cacheRuleSchema.optional(),
     targets: z
       .array(targetSchema)
       .min(1)
@@ -114,6 +201,8 @@ export const configSchema = z
       .array(keySchema)
       .default([])
       .describe('Static gateway keys. With none, the gateway serves without auth, and only on loopback.'),
+    cache: cacheSchema.prefault({}),
+    admin: adminSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const problem = (path: (string | number)[], message: string) =>
@@ -145,6 +234,8 @@ export const configSchema = z
         }
       })
     })
+    const { ttl } = config.cache
+    if (ttl.default > ttl.max) problem(['cache', 'ttl', 'default'], 'longer than cache.ttl.max')
     const keys = new Set<string>()
     config.keys.forEach((key, i) => {
       if (keys.has(key.key)) problem(['keys', i, 'key'], 'duplicate key')
@@ -157,3 +248,5 @@ export type Config = z.output<typeof configSchema>
 export type ConfigInput = z.input<typeof configSchema>
 export type ProviderConfig = Config['providers'][number]
 export type ModelConfig = Config['models'][number]
+export type CacheConfig = Config['cache']
+export type CacheRule = z.output<typeof cacheRuleSchema>

@@ -14,6 +14,19 @@ export interface RequestContext {
   /** `provider/model` of the target that answered. */
   target: string | undefined
   stream: boolean
+  /** What the cache did; undefined when the route has no cache (no `x-meridian-cache` header then). */
+  cache: CacheInfo | undefined
+}
+
+/** `x-meridian-cache` and its companions. */
+export interface CacheInfo {
+  /** `coalesced`: answered by an identical request that was already in flight. */
+  status: 'hit' | 'miss' | 'bypass' | 'coalesced'
+  /** On hits: which tier answered, and the entry's age in seconds. */
+  layer?: 'edge' | 'origin'
+  age?: number
+  /** With `x-meridian-debug: 1`. */
+  key?: string
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -35,5 +48,6 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     model: undefined,
     target: undefined,
     stream: false,
+    cache: undefined,
   }
 }

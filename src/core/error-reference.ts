@@ -24,6 +24,8 @@ const MEANING: Record<keyof typeof ErrorCodes, string> = {
     'The provider sent nothing for `timeout_ms` (head, or a silence inside a stream).',
   MERIDIAN_CLIENT_CLOSED: 'The client went away first; only the request log sees it.',
   MERIDIAN_NOT_READY: '`GET /ready`: a dependency did not answer.',
+  MERIDIAN_CACHE_UNAVAILABLE:
+    'An admin purge of the cache failed because a tier (Redis, SQLite) did. Requests never get it: the cache fails open.',
   MERIDIAN_INTERNAL: 'A bug: the details go to the log, never to the client.',
 }
 

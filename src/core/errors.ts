@@ -23,6 +23,8 @@ export const ErrorCodes = {
   /** The client went away before the answer was complete (nginx's 499); it never sees this. */
   MERIDIAN_CLIENT_CLOSED: { status: 499, type: 'client_closed', retryable: false },
   MERIDIAN_NOT_READY: { status: 503, type: 'server_error', retryable: true },
+  /** An admin operation on the cache failed because a tier did (a request never sees this: it fails open). */
+  MERIDIAN_CACHE_UNAVAILABLE: { status: 503, type: 'server_error', retryable: true },
   MERIDIAN_INTERNAL: { status: 500, type: 'server_error', retryable: true },
 } as const satisfies Record<string, { status: number; type: string; retryable: boolean }>
 

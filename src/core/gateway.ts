@@ -1,8 +1,13 @@
 import { Hono } from 'hono'
+import { handleCacheStats, handlePurgeKey, handlePurgeProject, pathParam } from '../api/admin.js'
 import { handleHealth, handleReady } from '../api/health.js'
 import { handleChat } from '../api/openai/chat.js'
 import { handleEmbeddings } from '../api/openai/embeddings.js'
 import { handleModels, modelsListJson } from '../api/openai/models.js'
+import { type CacheEngine, createCacheEngine } from '../cache/engine.js'
+import type { Sha256Hex } from '../cache/fingerprint.js'
+import { Flights } from '../cache/flight.js'
+import type { CacheTier } from '../cache/tier.js'
 import type { Config } from '../config/schema.js'
 import { staticKeys } from '../pipeline/auth.js'
 import type { Provider } from '../providers/provider.js'
@@ -26,7 +31,21 @@ export interface GatewayDeps {
   logger?: Logger
   /** Dependencies `GET /ready` checks. */
   readiness?: ReadinessCheck[]
+  /** The cache's tiers (built by the adapter from `config.cache`); without them nothing is cached. */
+  cache?: CacheTiers
 }
+
+export interface CacheTiers {
+  /** The source of truth: Redis, SQLite or memory. */
+  source: CacheTier
+  /** The replica read first: in-process on Node, KV on Workers. */
+  replica?: CacheTier
+  /** A faster SHA-256 than Web Crypto's, where the runtime has one. */
+  sha256?: Sha256Hex
+}
+
+/** How often a failing cache tier is logged at most (each failure is counted). */
+const TIER_ERROR_LOG_MS = 10_000
 
 /** A Web-standard request handler: the whole gateway, for any runtime that speaks Request and Response. */
 export type FetchHandler = (req: Request) => Response | Promise<Response>
@@ -44,15 +63,19 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
   for (const p of config.providers) providers.set(p.id, createProvider(p))
   const clock = deps.clock ?? systemClock
   const models = createModelTable(config.models, providers)
+  const logger = deps.logger ?? silentLogger
   const rt: Runtime = {
     config,
     clock,
     http: deps.http,
-    logger: deps.logger ?? silentLogger,
+    logger,
     scrub: createScrubber([...providers.values()].flatMap((p) => p.secrets)),
     keys: staticKeys(config.keys),
     models,
     readiness: deps.readiness ?? [],
+    cache: deps.cache ? cacheEngine(deps.cache, logger, clock) : undefined,
+    flights: new Flights(),
+    cacheRules: new Map(Object.entries(config.cache.projects)),
   }
   const modelsJson = modelsListJson(models, Math.floor(clock.epoch() / 1000))
 
@@ -86,6 +109,18 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     '/ready',
     route((_, ctx) => handleReady(rt, ctx)),
   )
+  app.delete(
+    '/admin/cache/keys/:key',
+    route((req, ctx) => handlePurgeKey(rt, req, ctx, pathParam(ctx.path, '/admin/cache/keys/'))),
+  )
+  app.delete(
+    '/admin/cache/projects/:project',
+    route((req, ctx) => handlePurgeProject(rt, req, ctx, pathParam(ctx.path, '/admin/cache/projects/'))),
+  )
+  app.get(
+    '/admin/cache/stats',
+    route((req, ctx) => handleCacheStats(rt, req, ctx)),
+  )
   // Wrong methods are told apart here rather than by catch-all routes: a second route matching the same
   // path would take every request off Hono's single-handler fast path.
   const known = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/health', '/ready'])
@@ -102,4 +137,19 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
   )
 
   return (req) => app.fetch(req)
+}
+
+/** The cache engine over the adapter's tiers; a failing tier is logged at most once per 10 s. */
+function cacheEngine(tiers: CacheTiers, logger: Logger, clock: Clock): CacheEngine {
+  const lastLogged = new Map<string, number>()
+  return createCacheEngine({
+    ...tiers,
+    onError(tier, op, err) {
+      const now = clock.now()
+      if (now - (lastLogged.get(tier) ?? -Infinity) < TIER_ERROR_LOG_MS) return
+      lastLogged.set(tier, now)
+      const message = err instanceof Error ? err.message : String(err)
+      logger.warn('cache tier failed; requests go on without it', { tier, op, error: message })
+    },
+  })
 }

@@ -5,7 +5,21 @@ import type { Runtime } from './runtime.js'
 
 /** The headers every response carries. A plain record: the Node server writes it without a Headers object. */
 export function baseHeaders(rt: Runtime, ctx: RequestContext, contentType: string): Record<string, string> {
-  return { 'content-type': contentType, 'x-request-id': ctx.id, 'server-timing': serverTiming(ctx, rt.clock) }
+  const headers: Record<string, string> = {
+    'content-type': contentType,
+    'x-request-id': ctx.id,
+    'server-timing': serverTiming(ctx, rt.clock),
+  }
+  const cache = ctx.cache
+  if (cache !== undefined) {
+    headers['x-meridian-cache'] = cache.status
+    if (cache.layer !== undefined) {
+      headers['x-meridian-cache-layer'] = cache.layer
+      headers.age = String(cache.age ?? 0)
+    }
+    if (cache.key !== undefined) headers['x-meridian-cache-key'] = cache.key
+  }
+  return headers
 }
 
 export function jsonResponse(rt: Runtime, ctx: RequestContext, status: number, body: string): Response {
@@ -41,6 +55,7 @@ export function logRequest(rt: Runtime, ctx: RequestContext, status: number, err
     model: ctx.model,
     target: ctx.target,
     stream: ctx.stream,
+    cache: ctx.cache?.status,
     duration_ms: Math.round((rt.clock.now() - ctx.start) * 1000) / 1000,
     upstream_ms: Math.round(ctx.upstreamMs * 1000) / 1000,
     error: error?.code,

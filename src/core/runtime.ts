@@ -1,4 +1,6 @@
-import type { Config } from '../config/schema.js'
+import type { CacheEngine } from '../cache/engine.js'
+import type { Flights } from '../cache/flight.js'
+import type { CacheRule, Config } from '../config/schema.js'
 import type { KeyResolver } from '../pipeline/auth.js'
 import type { UpstreamDeps } from '../pipeline/upstream.js'
 import type { ResolvedModel } from '../routing/models.js'
@@ -19,4 +21,10 @@ export interface Runtime extends UpstreamDeps {
   keys: KeyResolver | undefined
   models: ReadonlyMap<string, ResolvedModel>
   readiness: readonly ReadinessCheck[]
+  /** Undefined when the gateway was built without cache tiers. */
+  cache: CacheEngine | undefined
+  /** Cacheable requests in flight, for coalescing. */
+  flights: Flights
+  /** `cache.projects`, as a map (a project may be named like an Object.prototype member). */
+  cacheRules: ReadonlyMap<string, CacheRule>
 }

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js'
+import type { CacheRule, Config } from '../config/schema.js'
 import { GatewayError } from '../core/errors.js'
 import type { Provider } from '../providers/provider.js'
 
@@ -13,6 +13,10 @@ export interface ResolvedTarget {
 export interface ResolvedModel {
   name: string
   targets: ResolvedTarget[]
+  /** The targets' labels in order: the target group the cache key binds. */
+  labels: string[]
+  /** The model's own cache rule, if it has one. */
+  cache: CacheRule | undefined
 }
 
 /** The configured models by the name clients send, each with its providers resolved. */
@@ -24,7 +28,12 @@ export function createModelTable(models: Config['models'], providers: ReadonlyMa
       if (!provider) throw new Error(`model ${model.name}: unknown provider "${t.provider}"`)
       return { provider, model: t.model, label: `${t.provider}/${t.model}` }
     })
-    table.set(model.name, { name: model.name, targets })
+    table.set(model.name, {
+      name: model.name,
+      targets,
+      labels: targets.map((t) => t.label),
+      cache: model.cache,
+    })
   }
   return table
 }

@@ -44,6 +44,7 @@ export async function startStack(
       { name: 'text-embedding-3-small', targets: [{ provider: 'sim', model: 'sim-embed' }] },
     ],
     keys: options.auth === false ? [] : [{ key: GATEWAY_KEY, project: 'test', name: 'test-key' }],
+    cache: { source: 'memory' },
   }
   configure(input, sim.url)
   const config = validateConfig(input, {}, 'test')

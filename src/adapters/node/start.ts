@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema.js'
 import { createGateway, type FetchHandler } from '../../core/gateway.js'
 import type { ReadinessCheck } from '../../core/runtime.js'
 import type { Logger } from '../../telemetry/logger.js'
+import { openCache } from './cache.js'
 import { undiciClient } from './http-client.js'
 import { jsonLogger } from './logger.js'
 import { listen, type RunningServer } from './server.js'
@@ -40,19 +41,32 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     )
   }
   const http = undiciClient()
+  const cache = openCache(config.cache)
+  const logger = options.logger ?? jsonLogger(config.log.level)
+  await cache.connected().catch((err: Error) => {
+    logger.warn('cache source unreachable; serving without it until it answers', { error: err.message })
+  })
   const handler = createGateway({
     config,
     http,
-    logger: options.logger ?? jsonLogger(config.log.level),
-    readiness: options.readiness,
+    logger,
+    readiness: [...cache.readiness, ...(options.readiness ?? [])],
+    cache: cache.tiers,
   })
-  const server = await listen(handler, host, port)
+  let server: RunningServer
+  try {
+    server = await listen(handler, host, port)
+  } catch (err) {
+    await cache.close()
+    throw err
+  }
   return {
     ...server,
     handler,
     async close() {
       await server.close()
       await http.close()
+      await cache.close()
     },
   }
 }

@@ -1,0 +1,71 @@
+import type { RequestContext } from '../core/context.js'
+import { GatewayError } from '../core/errors.js'
+import { jsonResponse } from '../core/respond.js'
+import type { Runtime } from '../core/runtime.js'
+import { bearerToken } from '../pipeline/auth.js'
+
+/** Compares without an early exit, so the time taken says nothing about how much of a guess was right. */
+function sameText(a: string, b: string): boolean {
+  let diff = a.length ^ b.length
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i % (b.length || 1))
+  return diff === 0
+}
+
+/** `/admin` routes answer only to the admin token; without one configured they do not exist (404). */
+export function requireAdmin(rt: Runtime, req: Request, ctx: RequestContext): void {
+  const token = rt.config.admin.token
+  if (token === undefined) {
+    throw new GatewayError('MERIDIAN_NOT_FOUND', `no route for ${req.method} ${ctx.path}`)
+  }
+  const given = bearerToken(req.headers)
+  if (given === undefined || !sameText(given, token)) {
+    throw new GatewayError('MERIDIAN_UNAUTHORIZED', 'missing or invalid admin token')
+  }
+}
+
+/** The last path segment after `prefix`, percent-decoded; a malformed escape is the client's 400. */
+export function pathParam(path: string, prefix: string): string {
+  try {
+    return decodeURIComponent(path.slice(prefix.length))
+  } catch {
+    throw new GatewayError('MERIDIAN_INVALID_REQUEST', `malformed percent-encoding in ${path.slice(0, 200)}`)
+  }
+}
+
+function engine(rt: Runtime) {
+  if (rt.cache === undefined) throw new GatewayError('MERIDIAN_NOT_FOUND', 'the cache is not configured')
+  return rt.cache
+}
+
+async function purged(run: () => Promise<{ source: number; replica: number }>) {
+  try {
+    return await run()
+  } catch (err) {
+    throw new GatewayError('MERIDIAN_CACHE_UNAVAILABLE', 'the cache could not be purged: a tier failed', {
+      cause: err,
+    })
+  }
+}
+
+/** `DELETE /admin/cache/keys/:key`: removes one entry (key as in `x-meridian-cache-key`). */
+export async function handlePurgeKey(rt: Runtime, req: Request, ctx: RequestContext, key: string) {
+  requireAdmin(rt, req, ctx)
+  const cache = engine(rt)
+  const deleted = await purged(() => cache.purgeKey(key))
+  return jsonResponse(rt, ctx, 200, JSON.stringify({ key, deleted }))
+}
+
+/** `DELETE /admin/cache/projects/:project`: removes every entry of a project. */
+export async function handlePurgeProject(rt: Runtime, req: Request, ctx: RequestContext, project: string) {
+  requireAdmin(rt, req, ctx)
+  const cache = engine(rt)
+  const deleted = await purged(() => cache.purgeProject(project))
+  return jsonResponse(rt, ctx, 200, JSON.stringify({ project, deleted }))
+}
+
+/** `GET /admin/cache/stats`: the cache's counters since start, and the requests in flight. */
+export function handleCacheStats(rt: Runtime, req: Request, ctx: RequestContext) {
+  requireAdmin(rt, req, ctx)
+  const cache = engine(rt)
+  return jsonResponse(rt, ctx, 200, JSON.stringify({ ...cache.stats, in_flight: rt.flights.size }))
+}

@@ -1,0 +1,227 @@
+import { StreamAssembler } from '../../cache/assemble.js'
+import { type CacheHit, UNAVAILABLE } from '../../cache/engine.js'
+import { Flight } from '../../cache/flight.js'
+import type { CachePlan } from '../../cache/policy.js'
+import { replayChunks } from '../../cache/replay.js'
+import { storableCompletion } from '../../cache/storable.js'
+import type { CacheInfo, RequestContext } from '../../core/context.js'
+import { toGatewayError } from '../../core/errors.js'
+import { jsonResponse, logRequest } from '../../core/respond.js'
+import type { Runtime } from '../../core/runtime.js'
+import { openStream, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
+import type { JsonObject } from '../../providers/provider.js'
+import type { ResolvedModel } from '../../routing/models.js'
+import { logOutcome, sseResponse, streamChat, unaryChat } from './chat-upstream.js'
+import { sseBody } from './stream.js'
+
+/** The cache key binds a per-project generation; there is one generation until governance can bump it. */
+const KEY_VERSION = 1
+
+interface Call {
+  rt: Runtime
+  req: Request
+  ctx: RequestContext
+  body: JsonObject
+  model: ResolvedModel
+  stream: boolean
+  includeUsage: boolean
+}
+
+/**
+ * A cacheable chat request: replica → source of truth → an identical request already in flight → upstream.
+ * The answer is stored once complete (never an error, a content_filter answer or a cut stream), and replays
+ * to streaming and non-streaming clients alike.
+ */
+export async function cachedChat(
+  rt: Runtime,
+  req: Request,
+  ctx: RequestContext,
+  body: JsonObject,
+  model: ResolvedModel,
+  plan: CachePlan,
+): Promise<Response> {
+  const cache = rt.cache!
+  const project = ctx.project ?? 'default'
+  const keyed = cache.key({
+    project,
+    keyVersion: KEY_VERSION,
+    model: model.name,
+    targets: model.labels,
+    op: 'chat',
+    body,
+  })
+  const key = typeof keyed === 'string' ? keyed : await keyed
+  const info: CacheInfo = { status: 'miss' }
+  if (req.headers.get('x-meridian-debug') === '1') info.key = key
+  ctx.cache = info
+  const options = body.stream_options as { include_usage?: unknown } | undefined
+  const call: Call = {
+    rt,
+    req,
+    ctx,
+    body,
+    model,
+    stream: body.stream === true,
+    includeUsage: options?.include_usage === true,
+  }
+
+  if (!plan.read) {
+    info.status = 'bypass'
+    cache.stats.bypassed++
+    return follow(call, launch(call, new Flight(call.stream), key, plan))
+  }
+  const looked = cache.lookup(key)
+  const found = looked instanceof Promise ? await looked : looked
+  if (found === UNAVAILABLE) {
+    info.status = 'bypass'
+    cache.stats.bypassed++
+  } else if (found !== undefined) {
+    const hit = serveHit(call, found, info)
+    if (hit !== undefined) return hit
+  }
+  if (!rt.config.cache.coalesce) return follow(call, launch(call, new Flight(call.stream), key, plan))
+  const inFlight = rt.flights.get(key)
+  if (inFlight !== undefined) {
+    info.status = 'coalesced'
+    cache.stats.coalesced++
+    return follow(call, inFlight)
+  }
+  return follow(call, launch(call, rt.flights.start(key, call.stream), key, plan))
+}
+
+/** A stored answer, as JSON or replayed as a stream; undefined if it cannot be replayed (then it is a miss). */
+function serveHit(call: Call, hit: CacheHit, info: CacheInfo): Response | undefined {
+  const { rt, ctx } = call
+  const { entry } = hit
+  let chunks: string[] | undefined
+  if (call.stream) {
+    try {
+      chunks = replayChunks(entry.body, { includeUsage: call.includeUsage })
+    } catch {
+      return undefined
+    }
+  }
+  info.status = 'hit'
+  info.layer = hit.layer
+  info.age = Math.max(0, Math.floor((rt.clock.epoch() - entry.storedAt) / 1000))
+  ctx.target = entry.target
+  return chunks === undefined ? jsonResponse(rt, ctx, 200, entry.body) : replayResponse(rt, ctx, chunks)
+}
+
+function replayResponse(rt: Runtime, ctx: RequestContext, chunks: string[]): Response {
+  let text = ''
+  for (const chunk of chunks) text += `data: ${chunk}\n\n`
+  const res = sseResponse(rt, ctx, `${text}data: [DONE]\n\n`)
+  logRequest(rt, ctx, 200)
+  return res
+}
+
+/** Starts the flight's upstream call; it runs on its own, owned by the flight rather than by this request. */
+function launch(call: Call, flight: Flight, key: string, plan: CachePlan): Flight {
+  void (flight.stream ? flyStream(call, flight, key, plan) : flyUnary(call, flight, key, plan))
+  return flight
+}
+
+async function flyUnary(call: Call, flight: Flight, key: string, plan: CachePlan): Promise<void> {
+  const { rt, ctx } = call
+  let text: string
+  try {
+    text = await sendUnary(rt, ctx, call.model, 'chat', call.body, flight.signal)
+  } catch (err) {
+    flight.fail(toGatewayError(err))
+    return
+  }
+  flight.target = ctx.target
+  flight.upstreamMs = ctx.upstreamMs
+  flight.finish(text, plan.write ? store(call, key, plan, text, storableCompletion(text)) : undefined)
+}
+
+async function flyStream(call: Call, flight: Flight, key: string, plan: CachePlan): Promise<void> {
+  const { rt, ctx } = call
+  let opened: Awaited<ReturnType<typeof openStream>>
+  try {
+    opened = await openStream(rt, ctx, call.model, call.body, flight.signal)
+  } catch (err) {
+    flight.fail(toGatewayError(err))
+    return
+  }
+  flight.target = ctx.target
+  const started = rt.clock.now()
+  // The assembler sees each chunk as it passes: recording adds no delay to the client's chunks.
+  const assembler = new StreamAssembler()
+  const take = (batch: string[]) => {
+    for (const chunk of batch) assembler.push(chunk)
+    flight.push(batch)
+  }
+  try {
+    if (opened.first !== undefined) take(opened.first)
+    for (;;) {
+      const next = await opened.rest.next()
+      if (next.done) break
+      take(next.value)
+    }
+  } catch (err) {
+    flight.fail(upstreamFailure(err, opened.provider, rt.scrub))
+    return
+  }
+  flight.upstreamMs = ctx.upstreamMs + (rt.clock.now() - started)
+  const completion = assembler.result()
+  flight.finish(
+    completion,
+    plan.write ? store(call, key, plan, completion ?? '', completion !== undefined) : undefined,
+  )
+}
+
+function store(call: Call, key: string, plan: CachePlan, text: string, storable: boolean) {
+  const cache = call.rt.cache!
+  if (!storable) {
+    cache.stats.unstorable++
+    return undefined
+  }
+  const now = call.rt.clock.epoch()
+  return cache.store(key, {
+    body: text,
+    project: call.ctx.project ?? 'default',
+    target: call.ctx.target ?? '',
+    storedAt: now,
+    expiresAt: now + plan.ttlMs,
+  })
+}
+
+/** This request's answer from a flight (its own or one it joined), in the shape it asked for. */
+async function follow(call: Call, flight: Flight): Promise<Response> {
+  const { rt, req, ctx } = call
+  const leave = flight.join()
+  req.signal.addEventListener('abort', leave, { once: true })
+  try {
+    if (call.stream && flight.stream) {
+      await flight.opened
+      ctx.target = flight.target
+      // Every chunk from the first, however late this client joined; cancelling leaves the flight.
+      const body = sseBody(undefined, flight.reader(), toGatewayError, logOutcome(rt, ctx), leave)
+      return sseResponse(rt, ctx, body)
+    }
+    const text = await flight.completion
+    leave()
+    ctx.target = flight.target
+    if (ctx.cache?.status === 'coalesced') ctx.upstreamMs = flight.upstreamMs
+    if (text === undefined) return fallback(call)
+    if (!call.stream) return jsonResponse(rt, ctx, 200, text)
+    let chunks: string[]
+    try {
+      chunks = replayChunks(text, { includeUsage: call.includeUsage })
+    } catch {
+      return fallback(call)
+    }
+    return replayResponse(rt, ctx, chunks)
+  } catch (err) {
+    leave()
+    throw err
+  }
+}
+
+/** The flight's answer cannot be given in this client's shape: the request asks upstream on its own. */
+function fallback(call: Call): Promise<Response> {
+  const { rt, req, ctx, body, model } = call
+  return call.stream ? streamChat(rt, req, ctx, body, model) : unaryChat(rt, req, ctx, body, model)
+}

@@ -1,0 +1,54 @@
+import type { RequestContext } from '../../core/context.js'
+import { baseHeaders, jsonResponse, logRequest } from '../../core/respond.js'
+import type { Runtime } from '../../core/runtime.js'
+import { openStream, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
+import type { JsonObject } from '../../providers/provider.js'
+import type { ResolvedModel } from '../../routing/models.js'
+import { type StreamOutcome, sseBody } from './stream.js'
+
+/** A non-stream chat request straight to its upstream. */
+export async function unaryChat(
+  rt: Runtime,
+  req: Request,
+  ctx: RequestContext,
+  body: JsonObject,
+  model: ResolvedModel,
+): Promise<Response> {
+  const completion = await sendUnary(rt, ctx, model, 'chat', body, req.signal)
+  return jsonResponse(rt, ctx, 200, completion)
+}
+
+/** A streaming chat request straight to its upstream, chunks passed on as each upstream read brings them. */
+export async function streamChat(
+  rt: Runtime,
+  req: Request,
+  ctx: RequestContext,
+  body: JsonObject,
+  model: ResolvedModel,
+): Promise<Response> {
+  // The client leaving aborts the upstream request through req.signal, mid-stream too.
+  const opened = await openStream(rt, ctx, model, body, req.signal)
+  const stream = sseBody(
+    opened.first,
+    opened.rest,
+    (err) => upstreamFailure(err, opened.provider, rt.scrub),
+    logOutcome(rt, ctx),
+    () => void opened.rest.return?.(),
+  )
+  return sseResponse(rt, ctx, stream)
+}
+
+export function sseResponse(rt: Runtime, ctx: RequestContext, body: ReadableStream<Uint8Array> | string) {
+  const headers = baseHeaders(rt, ctx, 'text/event-stream; charset=utf-8')
+  headers['cache-control'] = 'no-cache'
+  return new Response(body, { status: 200, headers })
+}
+
+/** The request log line of a stream, written when it ends. */
+export function logOutcome(rt: Runtime, ctx: RequestContext): (outcome: StreamOutcome) => void {
+  return (outcome) => {
+    if (outcome.kind === 'error') logRequest(rt, ctx, 200, outcome.error)
+    else if (outcome.kind === 'cancelled') logRequest(rt, ctx, 499)
+    else logRequest(rt, ctx, 200)
+  }
+}
