@@ -28,6 +28,7 @@ export interface CacheStats {
   bypassed: number
   /** Requests served by an identical request in flight. */
   coalesced: number
+  /** Answers written to the source of truth. */
   stored: number
   /** Answers not stored because they are not faithful to replay (content_filter, incomplete streams). */
   unstorable: number
@@ -140,8 +141,8 @@ export function createCacheEngine(options: CacheEngineOptions): CacheEngine {
         : replicaAnswer(key, found)
     },
     async store(key, entry) {
-      stats.stored++
-      await attempt(source, 'set', () => source.set(key, entry), undefined)
+      const failed = Symbol()
+      if ((await attempt(source, 'set', () => source.set(key, entry), failed)) !== failed) stats.stored++
       if (replica) await attempt(replica, 'set', () => replica.set(key, entry), undefined)
     },
     purgeKey: (key) => bothTiers((tier) => tier.delete(key)),

@@ -84,7 +84,7 @@ export class Flight {
     this.settle.open()
     this.settle.complete(completion)
     this.notify()
-    if (hold) void hold.finally(this.onIdle)
+    if (hold) void hold.then(this.onIdle, this.onIdle)
     else this.onIdle()
   }
 

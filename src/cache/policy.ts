@@ -10,7 +10,7 @@ export interface CachePlan {
   ttlMs: number
 }
 
-const TTL = /^\d{1,10}$/
+const TTL = /^\d+$/
 
 /**
  * Decides whether a chat request uses the cache, or `undefined` to bypass it. `off` in the project's or the
