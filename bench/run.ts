@@ -1,4 +1,5 @@
 /** `npm run bench -- <name> [flags]`: one benchmark per question; see BENCHMARKS.md for results. */
+import { cache } from './cache.js'
 import { instructions } from './instructions.js'
 import { overhead } from './overhead.js'
 import { serverLayer } from './server-layer.js'
@@ -7,6 +8,7 @@ const benches: Record<string, (argv: string[]) => Promise<void>> = {
   overhead,
   'server-layer': serverLayer,
   instructions,
+  cache,
 }
 
 const [name, ...rest] = process.argv.slice(2)
