@@ -4,7 +4,7 @@ import type { CacheTier } from '../../cache/tier.js'
 import type { CacheConfig } from '../../config/schema.js'
 import type { CacheTiers } from '../../core/gateway.js'
 import type { ReadinessCheck } from '../../core/runtime.js'
-import { type RedisTier, redisTier } from './cache-redis.js'
+import { redisTier } from './cache-redis.js'
 import { sqliteTier } from './cache-sqlite.js'
 
 /** The `memory` source's bound: it is meant for tests and demos, not for holding a production cache. */
@@ -25,26 +25,34 @@ export interface NodeCache {
 /** Builds the cache tiers `cache` describes: the source of truth, the in-process replica, node:crypto's hash. */
 export function openCache(cache: CacheConfig): NodeCache {
   const source = openSource(cache)
-  const connected = 'ready' in source ? () => (source as RedisTier).ready() : () => Promise.resolve()
   const replica = cache.replica.max_bytes > 0 ? memoryTier({ maxBytes: cache.replica.max_bytes }) : undefined
-  const readiness: ReadinessCheck[] =
-    source.name === 'redis'
-      ? [{ name: 'cache', check: async () => void (await source.get('v1:readiness-check')) }]
-      : []
   return {
-    tiers: { source, replica, sha256: (text) => createHash('sha256').update(text).digest('hex') },
-    readiness,
-    connected,
+    tiers: {
+      source: source.tier,
+      replica,
+      sha256: (text) => createHash('sha256').update(text).digest('hex'),
+    },
+    readiness: source.readiness,
+    connected: source.connected,
     async close() {
       replica?.close()
-      await source.close?.()
+      await source.tier.close?.()
     },
   }
 }
 
-function openSource(cache: CacheConfig): CacheTier {
+function openSource(cache: CacheConfig): Pick<NodeCache, 'readiness' | 'connected'> & { tier: CacheTier } {
   const { source } = cache
-  if (source === 'memory') return memoryTier({ maxBytes: MEMORY_SOURCE_BYTES })
-  if (source.startsWith('sqlite:')) return sqliteTier({ path: source.slice('sqlite:'.length) })
-  return redisTier({ url: source, timeoutMs: cache.timeout_ms })
+  const local = { readiness: [], connected: () => Promise.resolve() }
+  if (source === 'memory') return { ...local, tier: memoryTier({ maxBytes: MEMORY_SOURCE_BYTES }) }
+  if (source.startsWith('sqlite:')) {
+    return { ...local, tier: sqliteTier({ path: source.slice('sqlite:'.length) }) }
+  }
+  const tier = redisTier({ url: source, timeoutMs: cache.timeout_ms })
+  return {
+    tier,
+    // A real round trip: a read of a key that never exists.
+    readiness: [{ name: 'cache', check: async () => void (await tier.get('v1:readiness-check')) }],
+    connected: () => tier.ready(),
+  }
 }

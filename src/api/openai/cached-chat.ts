@@ -61,7 +61,7 @@ export async function cachedChat(
     ctx,
     body,
     model,
-    stream: body.stream === true,
+    stream: ctx.stream,
     includeUsage: options?.include_usage === true,
   }
 
