@@ -1,0 +1,366 @@
+import { Redis } from 'ioredis'
+import { CONCURRENT_RETRY_MS, LEASE_MS, wholeTokens } from '../../limits/memory.js'
+import { type Decision, type LimitRule, type LimitStore, WINDOW_MS } from '../../limits/store.js'
+
+export interface RedisLimitsOptions {
+  /** `redis://[user:pass@]host:port[/db]`. */
+  url: string
+  /** Namespace of every key this store writes (default `meridian:rl:`). */
+  prefix?: string
+  /** A command without a reply by then rejects (default 50 ms: a limit check sits on every request's path). */
+  timeoutMs?: number
+  /** A connection attempt is abandoned after this long (default 2000 ms). */
+  connectTimeoutMs?: number
+  /** The ceiling of the reconnect backoff (default 2000 ms). */
+  maxBackoffMs?: number
+  /** How long a concurrency lease holds a slot if its request is never settled (default 10 minutes). */
+  leaseMs?: number
+  /** The window of `rpm` and `tpm` (default `WINDOW_MS`); shorter only in tests. */
+  windowMs?: number
+  /** Told once per outage (the first error after being healthy), never per reconnect attempt. */
+  onError?: (err: Error) => void
+}
+
+/** A Redis limit store, and a way to wait for its first connection. */
+export type RedisLimits = LimitStore & {
+  /** Resolves once connected; rejects with the first connection error, or if the store is closed. */
+  ready(): Promise<void>
+  /** One round trip (PING), for `GET /ready`. */
+  ping(): Promise<void>
+}
+
+// Per scope, four keys `prefix scope suffix` (no suffix ends another, so two scopes never share a key):
+//   :r   ZSET of admitted request ids, scored by their time (ms)
+//   :t   ZSET of `id:tokens` reservations, scored by their time
+//   :ts  the running sum of the tokens in :t (kept in step by the scripts; rebuilt from :t if lost)
+//   :c   ZSET of lease ids, scored by their expiry
+// Time is Redis's own (TIME, in ms), so instances whose clocks disagree still share one window. An entry
+// is in the window while its time is after `now - window`. Every key written keeps a TTL of one to two
+// windows (leases for :c) beyond its newest entry, so idle scopes vanish by themselves.
+// Redis Cluster: all the keys of one call would have to share a hash slot (e.g. a `{tenant}` hash tag in
+// every scope); a single node or a replicated primary needs nothing.
+
+const LIB = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local window = tonumber(ARGV[1])
+local cutoff = now - window
+
+local function tokensOf(member) return tonumber(string.match(member, '(%d+)$')) end
+
+-- Keeps a key alive at least \`ms\` more. It is refreshed to twice that only when it runs low, so most calls
+-- write no PEXPIRE (a write costs several reads, and is replicated). Never shortens a TTL, so instances
+-- configured with another lease cannot cut each other's leases short.
+local function keep(key, ms)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, 2 * ms) end
+end
+
+-- The running sum of a token log. The log is the truth: a sum that is missing (evicted, say) or that
+-- outlived its log is rebuilt from it.
+local function sumOf(t, ts)
+  local s = redis.call('GET', ts)
+  if s and redis.call('EXISTS', t) == 1 then return tonumber(s) end
+  local members = redis.call('ZRANGE', t, 0, -1)
+  if #members == 0 then
+    if s then redis.call('DEL', ts) end
+    return 0
+  end
+  local sum = 0
+  for _, m in ipairs(members) do sum = sum + tokensOf(m) end
+  local ttl = redis.call('PTTL', t)
+  if ttl < 0 then ttl = 2 * window end
+  redis.call('SET', ts, sum, 'PX', ttl)
+  return sum
+end
+`
+
+/**
+ * KEYS: per rule its scope's :r :t :ts :c. ARGV: window, lease, id, tokens, then per rule rpm, tpm,
+ * concurrent ('' when absent). Checks every rule, records in all only if all pass. Returns { allowed,
+ * denied rule (1-based, 0 if none), dimension (1 requests, 2 tokens, 3 concurrent), retry after (-1 never),
+ * then limit, remaining, reset of requests and of tokens (limit -1 when no rule has the dimension) }.
+ */
+const ACQUIRE = `${LIB}
+local lease = tonumber(ARGV[2])
+local id = ARGV[3]
+local tokens = tonumber(ARGV[4])
+local n = #KEYS / 4
+
+-- Drops the reservations that left the window, keeping the sum in step: amortized O(1) per entry.
+local function expireTokens(t, ts)
+  local gone = redis.call('ZRANGEBYSCORE', t, '-inf', cutoff)
+  if #gone == 0 then return sumOf(t, ts) end
+  redis.call('ZREMRANGEBYSCORE', t, '-inf', cutoff)
+  if redis.call('EXISTS', ts) == 0 then return sumOf(t, ts) end
+  local freed = 0
+  for _, m in ipairs(gone) do freed = freed + tokensOf(m) end
+  return redis.call('DECRBY', ts, freed)
+end
+
+-- When enough of the oldest reservations will have left to free \`need\` tokens: O(n), on denial only.
+local function tokenRetry(t, need)
+  local freed, from = 0, 0
+  while true do
+    local batch = redis.call('ZRANGE', t, from, from + 99, 'WITHSCORES')
+    if #batch == 0 then return window end
+    for j = 1, #batch, 2 do
+      freed = freed + tokensOf(batch[j])
+      if freed >= need then return tonumber(batch[j + 1]) + window - now end
+    end
+    from = from + 100
+  end
+end
+
+local function resetOf(key)
+  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if newest[2] then return tonumber(newest[2]) + window - now end
+  return 0
+end
+
+local counts, sums = {}, {}
+local deniedAt, dimension, retry = 0, 0, -1
+for i = 1, n do
+  local k, a = (i - 1) * 4, 4 + (i - 1) * 3
+  local rpm, tpm, concurrent = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  if rpm then
+    redis.call('ZREMRANGEBYSCORE', KEYS[k + 1], '-inf', cutoff)
+    counts[i] = redis.call('ZCARD', KEYS[k + 1])
+    if deniedAt == 0 and counts[i] >= rpm then
+      deniedAt, dimension = i, 1
+      if rpm > 0 then
+        local oldest = redis.call('ZRANGE', KEYS[k + 1], 0, 0, 'WITHSCORES')
+        retry = tonumber(oldest[2]) + window - now
+      end
+    end
+  end
+  if tpm then
+    sums[i] = expireTokens(KEYS[k + 2], KEYS[k + 3])
+    if deniedAt == 0 and tokens > tpm then
+      deniedAt, dimension = i, 2
+    elseif deniedAt == 0 and sums[i] + tokens > tpm then
+      deniedAt, dimension, retry = i, 2, tokenRetry(KEYS[k + 2], sums[i] + tokens - tpm)
+    end
+  end
+  if concurrent then
+    redis.call('ZREMRANGEBYSCORE', KEYS[k + 4], '-inf', now)
+    if deniedAt == 0 and redis.call('ZCARD', KEYS[k + 4]) >= concurrent then
+      deniedAt, dimension = i, 3
+      if concurrent > 0 then retry = ${CONCURRENT_RETRY_MS} end
+    end
+  end
+end
+
+local allowed = deniedAt == 0
+if allowed then
+  local done = {}
+  for i = 1, n do
+    local k, a = (i - 1) * 4, 4 + (i - 1) * 3
+    if ARGV[a + 1] ~= '' and not done[KEYS[k + 1]] then
+      done[KEYS[k + 1]] = true
+      redis.call('ZADD', KEYS[k + 1], now, id)
+      keep(KEYS[k + 1], window)
+    end
+    if ARGV[a + 2] ~= '' and not done[KEYS[k + 2]] then
+      done[KEYS[k + 2]] = true
+      redis.call('ZADD', KEYS[k + 2], now, id .. ':' .. ARGV[4])
+      redis.call('INCRBY', KEYS[k + 3], ARGV[4])
+      keep(KEYS[k + 2], window)
+      keep(KEYS[k + 3], window)
+    end
+    if ARGV[a + 3] ~= '' and not done[KEYS[k + 4]] then
+      done[KEYS[k + 4]] = true
+      redis.call('ZADD', KEYS[k + 4], now + lease, id)
+      keep(KEYS[k + 4], lease)
+    end
+  end
+end
+
+-- Headers: the fewest remaining per dimension, after recording if allowed, as-is if not.
+local rl, rr, rs, tl, tr, trs = -1, 0, 0, -1, 0, 0
+for i = 1, n do
+  local k, a = (i - 1) * 4, 4 + (i - 1) * 3
+  if counts[i] then
+    local rpm = tonumber(ARGV[a + 1])
+    local used = counts[i]
+    if allowed then used = used + 1 end
+    local remaining = math.max(0, rpm - used)
+    if rl < 0 or remaining < rr then
+      rl, rr, rs = rpm, remaining, window
+      if not allowed then rs = resetOf(KEYS[k + 1]) end
+    end
+  end
+  if sums[i] then
+    local tpm = tonumber(ARGV[a + 2])
+    local used = sums[i]
+    if allowed then used = used + tokens end
+    local remaining = math.max(0, tpm - used)
+    if tl < 0 or remaining < tr then
+      tl, tr, trs = tpm, remaining, window
+      if not allowed then trs = resetOf(KEYS[k + 2]) end
+    end
+  end
+end
+if allowed then return { 1, 0, 0, -1, rl, rr, rs, tl, tr, trs } end
+return { 0, deniedAt, dimension, retry, rl, rr, rs, tl, tr, trs }
+`
+
+/**
+ * KEYS: per rule its scope's :t :ts :c. ARGV: window, id, reserved, used ('' keeps the reservation).
+ * Releases the lease and, where the reservation is still in the window, replaces it with the tokens used.
+ * Idempotent: a second settle finds neither the lease nor the `id:reserved` member.
+ */
+const SETTLE = `${LIB}
+local id, reserved, used = ARGV[2], ARGV[3], ARGV[4]
+local old = id .. ':' .. reserved
+for i = 1, #KEYS, 3 do
+  redis.call('ZREM', KEYS[i + 2], id)
+  if used ~= '' and used ~= reserved then
+    local time = redis.call('ZSCORE', KEYS[i], old)
+    if time and tonumber(time) > cutoff then
+      sumOf(KEYS[i], KEYS[i + 1])
+      redis.call('ZREM', KEYS[i], old)
+      redis.call('ZADD', KEYS[i], time, id .. ':' .. used)
+      redis.call('INCRBY', KEYS[i + 1], tonumber(used) - tonumber(reserved))
+    end
+  end
+end
+`
+
+type Arg = string | number
+type Reply = [number, number, number, number, number, number, number, number, number, number]
+interface Scripts {
+  limitsAcquire(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<Reply>
+  limitsSettle(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<unknown>
+}
+
+const DIMENSIONS = ['requests', 'tokens', 'concurrent'] as const
+
+function decode(rules: readonly LimitRule[], reply: Reply): Decision {
+  const [allowed, at, dimension, retry, rl, rr, rs, tl, tr, ts] = reply
+  const decision: Decision = { allowed: allowed === 1 }
+  const rule = rules[at - 1]
+  const dim = DIMENSIONS[dimension - 1]
+  if (!decision.allowed && rule && dim)
+    decision.denied = { scope: rule.scope, dimension: dim, retryAfterMs: retry < 0 ? undefined : retry }
+  if (rl >= 0) decision.requests = { limit: rl, remaining: rr, resetMs: rs }
+  if (tl >= 0) decision.tokens = { limit: tl, remaining: tr, resetMs: ts }
+  return decision
+}
+
+const limitArg = (n: number | undefined): Arg => (n === undefined ? '' : n)
+
+/**
+ * Exact limits shared by every instance through Redis: one Lua script per acquire checks and records every
+ * rule of every scope atomically (one round trip, whatever the number of scopes), and one per settle. It
+ * fails fast like the Redis cache tier: no offline queue, no retried commands, a short command timeout, so
+ * the caller decides at once what an outage means; the connection comes back by itself with a capped
+ * backoff. A lost settle is bounded: its lease expires after `leaseMs`, its reservation with the window.
+ *
+ * @example
+ * const limits = redisLimits({ url: 'redis://127.0.0.1:6379', onError: (e) => log.warn('limits', { e }) })
+ * await limits.ready()
+ * const d = await limits.acquire({ rules: [{ scope: 'key:ci-bot', rpm: 60 }], id, tokens: 900 })
+ * if (d.allowed) void limits.settle({ rules, id, reserved: 900, used: 412 }) // never rejects unhandled
+ */
+export function redisLimits(options: RedisLimitsOptions): RedisLimits {
+  const prefix = options.prefix ?? 'meridian:rl:'
+  const windowMs = options.windowMs ?? WINDOW_MS
+  const leaseMs = options.leaseMs ?? LEASE_MS
+  const maxBackoff = options.maxBackoffMs ?? 2000
+  const timeout = options.timeoutMs ?? 50
+  const client = new Redis(options.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: timeout,
+    // A socket silent this long while replies are owed is half-open: drop it and dial again.
+    socketTimeout: Math.max(4 * timeout, 1000),
+    connectTimeout: options.connectTimeoutMs ?? 2000,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff),
+    scripts: {
+      limitsAcquire: { lua: ACQUIRE },
+      limitsSettle: { lua: SETTLE },
+    },
+  }) as Redis & Scripts
+
+  // An unhandled 'error' event would crash the process; report the first of each outage only.
+  let healthy = true
+  client.on('error', (err: Error) => {
+    if (!healthy) return
+    healthy = false
+    options.onError?.(err)
+  })
+  client.on('ready', () => {
+    healthy = true
+  })
+
+  return {
+    name: 'redis',
+    acquire({ rules, id, tokens }) {
+      if (rules.length === 0) return { allowed: true }
+      const keys: Arg[] = []
+      const limits: Arg[] = []
+      for (const rule of rules) {
+        const base = prefix + rule.scope
+        keys.push(`${base}:r`, `${base}:t`, `${base}:ts`, `${base}:c`)
+        limits.push(limitArg(rule.rpm), limitArg(rule.tpm), limitArg(rule.concurrent))
+      }
+      try {
+        return client
+          .limitsAcquire(keys.length, ...keys, windowMs, leaseMs, id, wholeTokens(tokens), ...limits)
+          .then((reply) => decode(rules, reply))
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    },
+    settle({ rules, id, reserved, used }) {
+      if (rules.length === 0) return
+      const keys: Arg[] = []
+      for (const rule of rules) {
+        const base = prefix + rule.scope
+        keys.push(`${base}:t`, `${base}:ts`, `${base}:c`)
+      }
+      const usedArg = used === undefined ? '' : wholeTokens(used)
+      // Sent after the current I/O turn: the request's answer is written first, and the settle still reaches
+      // Redis before anything the client sends after reading that answer (one connection keeps the order).
+      const done = new Promise<void>((resolve, reject) => {
+        setImmediate(() => {
+          try {
+            client
+              .limitsSettle(keys.length, ...keys, windowMs, id, wholeTokens(reserved), usedArg)
+              .then(() => resolve(), reject)
+          } catch (err) {
+            reject(err)
+          }
+        })
+      })
+      // Callers may fire and forget: a failure must not surface as an unhandled rejection, yet whoever
+      // awaits the promise still sees it.
+      done.catch(() => {})
+      return done
+    },
+    async ping() {
+      await client.ping()
+    },
+    ready() {
+      if (client.status === 'ready') return Promise.resolve()
+      return new Promise((resolve, reject) => {
+        const settle = (err?: Error) => {
+          client.off('ready', settle)
+          client.off('error', settle)
+          client.off('end', ended)
+          if (err) reject(err)
+          else resolve()
+        }
+        const ended = () => settle(new Error('redis limit store closed before it connected'))
+        client.once('ready', settle)
+        client.once('error', settle)
+        client.once('end', ended)
+      })
+    },
+    async close() {
+      if (client.status === 'end') return
+      await client.quit().catch(() => client.disconnect())
+    },
+  }
+}
