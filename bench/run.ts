@@ -1,6 +1,7 @@
 /** `npm run bench -- <name> [flags]`: one benchmark per question; see BENCHMARKS.md for results. */
 import { cache } from './cache.js'
 import { instructions } from './instructions.js'
+import { limits } from './limits.js'
 import { overhead } from './overhead.js'
 import { serverLayer } from './server-layer.js'
 
@@ -9,6 +10,7 @@ const benches: Record<string, (argv: string[]) => Promise<void>> = {
   'server-layer': serverLayer,
   instructions,
   cache,
+  limits,
 }
 
 const [name, ...rest] = process.argv.slice(2)

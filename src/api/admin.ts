@@ -69,3 +69,10 @@ export function handleCacheStats(rt: Runtime, req: Request, ctx: RequestContext)
   const cache = engine(rt)
   return jsonResponse(rt, ctx, 200, JSON.stringify({ ...cache.stats, in_flight: rt.flights.size }))
 }
+
+/** `GET /admin/limits/stats`: the rate limiter's counters since start (checks, denials, store failures). */
+export function handleLimitStats(rt: Runtime, req: Request, ctx: RequestContext) {
+  requireAdmin(rt, req, ctx)
+  if (rt.limiter === undefined) throw new GatewayError('MERIDIAN_NOT_FOUND', 'no rate limits are configured')
+  return jsonResponse(rt, ctx, 200, JSON.stringify(rt.limiter.stats))
+}

@@ -12,6 +12,7 @@ describe('configJsonSchema', () => {
       'providers',
       'models',
       'keys',
+      'limits',
       'cache',
       'admin',
     ])

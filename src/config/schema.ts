@@ -180,6 +180,58 @@ export const modelSchema = z
   })
   .describe('A model clients may ask for.')
 
+const limitCount = z.number().int().positive()
+
+const limitValues = {
+  rpm: limitCount.optional().describe('Requests per sliding minute.'),
+  tpm: limitCount
+    .optional()
+    .describe('Tokens per sliding minute: estimated prompt + max output reserved, settled to actual usage.'),
+  concurrent: limitCount.optional().describe('Requests in flight at once.'),
+}
+
+export const limitSetSchema = z
+  .strictObject({
+    ...limitValues,
+    models: z
+      .record(z.string().min(1), z.strictObject(limitValues))
+      .optional()
+      .describe('Limits per model name, within this key or project (each model counted on its own).'),
+  })
+  .describe('Rate limits; an absent one is unlimited.')
+
+export const limitsSchema = z
+  .strictObject({
+    store: z
+      .string()
+      .regex(/^(memory|rediss?:\/\/.+)$/, 'expected memory or redis://host:port[/db]')
+      .default('memory')
+      .describe(
+        'Where the counters live: `memory` (one instance) or `redis://…` (shared by every instance).',
+      ),
+    on_store_error: z
+      .enum(['open', 'closed'])
+      .default('open')
+      .describe('When the store cannot answer: `open` admits the request, `closed` answers 503.'),
+    timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(50)
+      .describe('A store check slower than this counts as a store error.'),
+    default_output_tokens: limitCount
+      .default(1024)
+      .describe('Output tokens a `tpm` check reserves for a request that sets no max_tokens.'),
+    lease: duration
+      .prefault('10m')
+      .describe('How long a concurrency slot is held at most, should an instance die mid-request.'),
+    projects: z
+      .record(id, limitSetSchema)
+      .default({})
+      .describe('Limits per project (every key of it together).'),
+  })
+  .describe('Rate limits (see docs/limits.md); per key in `keys[].limits`, per project here.')
+
 export const keySchema = z
   .strictObject({
     key: z
@@ -187,7 +239,11 @@ export const keySchema = z
       .min(8, 'a gateway key needs at least 8 characters')
       .describe('The key clients send as a bearer token, usually `${ENV_VAR}`.'),
     project: id.default('default').describe('The project its requests are accounted to.'),
-    name: z.string().optional().describe('A name safe to log (the key itself never is).'),
+    name: z
+      .string()
+      .optional()
+      .describe('A name safe to log (the key itself never is); it also names its rate-limit windows.'),
+    limits: limitSetSchema.optional(),
   })
   .describe('A static gateway key.')
 
@@ -201,6 +257,7 @@ export const configSchema = z
       .array(keySchema)
       .default([])
       .describe('Static gateway keys. With none, the gateway serves without auth, and only on loopback.'),
+    limits: limitsSchema.prefault({}),
     cache: cacheSchema.prefault({}),
     admin: adminSchema.prefault({}),
   })
@@ -249,4 +306,6 @@ export type ConfigInput = z.input<typeof configSchema>
 export type ProviderConfig = Config['providers'][number]
 export type ModelConfig = Config['models'][number]
 export type CacheConfig = Config['cache']
+export type LimitsConfig = Config['limits']
+export type LimitSet = z.output<typeof limitSetSchema>
 export type CacheRule = z.output<typeof cacheRuleSchema>

@@ -1,3 +1,4 @@
+import type { LimitGrant } from '../limits/limiter.js'
 import type { Clock } from './clock.js'
 
 /** What the gateway learns about one request as it passes through; read by timing headers and the request log. */
@@ -14,6 +15,14 @@ export interface RequestContext {
   /** `provider/model` of the target that answered. */
   target: string | undefined
   stream: boolean
+  /** The gateway key's id (its name), once authenticated. */
+  keyId: string | undefined
+  /** The request's hold on its rate limits, until `finishRequest` settles it. */
+  limit: LimitGrant | undefined
+  /** Time spent waiting on a remote rate-limit store, in ms (a `Server-Timing` entry when set). */
+  limitsMs: number | undefined
+  /** Tokens the answer used, when known (the provider's usage; 0 for a cache hit). */
+  usedTokens: number | undefined
   /** What the cache did; undefined when the route has no cache (no `x-meridian-cache` header then). */
   cache: CacheInfo | undefined
 }
@@ -48,6 +57,10 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     model: undefined,
     target: undefined,
     stream: false,
+    keyId: undefined,
+    limit: undefined,
+    limitsMs: undefined,
+    usedTokens: undefined,
     cache: undefined,
   }
 }

@@ -10,6 +10,8 @@ const MEANING: Record<keyof typeof ErrorCodes, string> = {
   MERIDIAN_METHOD_NOT_ALLOWED: 'The route exists but not with this method.',
   MERIDIAN_BODY_TOO_LARGE: 'The body is larger than `server.max_body`.',
   MERIDIAN_UNSUPPORTED_MEDIA_TYPE: 'A content type other than JSON was declared.',
+  MERIDIAN_RATE_LIMITED:
+    "A key's or project's rpm, tpm or concurrency limit has no room: `Retry-After` says when to retry (absent when the request alone exceeds the tpm).",
   MERIDIAN_UPSTREAM_BAD_REQUEST:
     'The provider rejected the request as invalid (its 4xx other than 401, 403, 408, 429); its status and message are passed on.',
   MERIDIAN_UPSTREAM_RATE_LIMITED: 'The provider answered 429; its Retry-After is kept.',
@@ -24,6 +26,8 @@ const MEANING: Record<keyof typeof ErrorCodes, string> = {
     'The provider sent nothing for `timeout_ms` (head, or a silence inside a stream).',
   MERIDIAN_CLIENT_CLOSED: 'The client went away first; only the request log sees it.',
   MERIDIAN_NOT_READY: '`GET /ready`: a dependency did not answer.',
+  MERIDIAN_LIMITS_UNAVAILABLE:
+    'The rate-limit store (Redis) did not answer and `limits.on_store_error` is `closed`; with `open` (the default) the request is admitted instead.',
   MERIDIAN_CACHE_UNAVAILABLE:
     'An admin purge of the cache failed because a tier (Redis, SQLite) did. Requests never get it: the cache fails open.',
   MERIDIAN_INTERNAL: 'A bug: the details go to the log, never to the client.',

@@ -11,6 +11,8 @@ export const ErrorCodes = {
   MERIDIAN_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', retryable: false },
   MERIDIAN_BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error', retryable: false },
   MERIDIAN_UNSUPPORTED_MEDIA_TYPE: { status: 415, type: 'invalid_request_error', retryable: false },
+  /** A Meridian rate limit (rpm, tpm or concurrency of a key or project) has no room for this request. */
+  MERIDIAN_RATE_LIMITED: { status: 429, type: 'rate_limit_exceeded', retryable: true },
   /** The upstream rejected the request as invalid (its 400/404/422): the client's request is at fault. */
   MERIDIAN_UPSTREAM_BAD_REQUEST: { status: 400, type: 'invalid_request_error', retryable: false },
   MERIDIAN_UPSTREAM_RATE_LIMITED: { status: 429, type: 'rate_limit_exceeded', retryable: true },
@@ -23,6 +25,8 @@ export const ErrorCodes = {
   /** The client went away before the answer was complete (nginx's 499); it never sees this. */
   MERIDIAN_CLIENT_CLOSED: { status: 499, type: 'client_closed', retryable: false },
   MERIDIAN_NOT_READY: { status: 503, type: 'server_error', retryable: true },
+  /** The rate-limit store cannot answer and `limits.on_store_error` is `closed`. */
+  MERIDIAN_LIMITS_UNAVAILABLE: { status: 503, type: 'server_error', retryable: true },
   /** An admin operation on the cache failed because a tier did (a request never sees this: it fails open). */
   MERIDIAN_CACHE_UNAVAILABLE: { status: 503, type: 'server_error', retryable: true },
   MERIDIAN_INTERNAL: { status: 500, type: 'server_error', retryable: true },

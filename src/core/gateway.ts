@@ -1,5 +1,11 @@
 import { Hono } from 'hono'
-import { handleCacheStats, handlePurgeKey, handlePurgeProject, pathParam } from '../api/admin.js'
+import {
+  handleCacheStats,
+  handleLimitStats,
+  handlePurgeKey,
+  handlePurgeProject,
+  pathParam,
+} from '../api/admin.js'
 import { handleHealth, handleReady } from '../api/health.js'
 import { handleChat } from '../api/openai/chat.js'
 import { handleEmbeddings } from '../api/openai/embeddings.js'
@@ -9,6 +15,9 @@ import type { Sha256Hex } from '../cache/fingerprint.js'
 import { Flights } from '../cache/flight.js'
 import type { CacheTier } from '../cache/tier.js'
 import type { Config } from '../config/schema.js'
+import { createLimiter, type Limiter } from '../limits/limiter.js'
+import { memoryLimits } from '../limits/memory.js'
+import type { LimitStore } from '../limits/store.js'
 import { staticKeys } from '../pipeline/auth.js'
 import type { Provider } from '../providers/provider.js'
 import { createProvider } from '../providers/registry.js'
@@ -31,6 +40,8 @@ export interface GatewayDeps {
   logger?: Logger
   /** Dependencies `GET /ready` checks. */
   readiness?: ReadinessCheck[]
+  /** Where rate-limit counters live (Redis on Node at scale); in process memory when absent. */
+  limits?: LimitStore
   /** The cache's tiers (built by the adapter from `config.cache`); without them nothing is cached. */
   cache?: CacheTiers
 }
@@ -73,6 +84,7 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     keys: staticKeys(config.keys),
     models,
     readiness: deps.readiness ?? [],
+    limiter: limiter(config, deps.limits, logger, clock),
     cache: deps.cache ? cacheEngine(deps.cache, logger, clock) : undefined,
     flights: new Flights(),
     cacheRules: new Map(Object.entries(config.cache.projects)),
@@ -121,6 +133,10 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     '/admin/cache/stats',
     route((req, ctx) => handleCacheStats(rt, req, ctx)),
   )
+  app.get(
+    '/admin/limits/stats',
+    route((req, ctx) => handleLimitStats(rt, req, ctx)),
+  )
   // Wrong methods are told apart here rather than by catch-all routes: a second route matching the same
   // path would take every request off Hono's single-handler fast path.
   const known = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/health', '/ready'])
@@ -150,6 +166,31 @@ function cacheEngine(tiers: CacheTiers, logger: Logger, clock: Clock): CacheEngi
       lastLogged.set(tier, now)
       const message = err instanceof Error ? err.message : String(err)
       logger.warn('cache tier failed; requests go on without it', { tier, op, error: message })
+    },
+  })
+}
+
+/** The limiter, when any key or project has limits; a failing store is logged at most once per 10 s. */
+function limiter(
+  config: Config,
+  store: LimitStore | undefined,
+  logger: Logger,
+  clock: Clock,
+): Limiter | undefined {
+  const limited = config.keys.some((k) => k.limits) || Object.keys(config.limits.projects).length > 0
+  if (!limited) return undefined
+  let lastLogged = -Infinity
+  return createLimiter({
+    config,
+    store: store ?? memoryLimits({ leaseMs: config.limits.lease }),
+    onStoreError(err) {
+      const now = clock.now()
+      if (now - lastLogged < TIER_ERROR_LOG_MS) return
+      lastLogged = now
+      const message = err instanceof Error ? err.message : String(err)
+      const policy =
+        config.limits.on_store_error === 'open' ? 'admitting requests unchecked' : 'refusing requests'
+      logger.warn(`rate-limit store failed; ${policy} until it answers`, { error: message })
     },
   })
 }

@@ -1,3 +1,4 @@
+import { rateLimitHeaders } from '../limits/limiter.js'
 import { serverTiming } from '../telemetry/server-timing.js'
 import type { RequestContext } from './context.js'
 import { type GatewayError, toGatewayError } from './errors.js'
@@ -19,12 +20,13 @@ export function baseHeaders(rt: Runtime, ctx: RequestContext, contentType: strin
     }
     if (cache.key !== undefined) headers['x-meridian-cache-key'] = cache.key
   }
+  if (ctx.limit !== undefined) rateLimitHeaders(ctx.limit.decision, headers)
   return headers
 }
 
 export function jsonResponse(rt: Runtime, ctx: RequestContext, status: number, body: string): Response {
   const res = new Response(body, { status, headers: baseHeaders(rt, ctx, 'application/json') })
-  logRequest(rt, ctx, status)
+  finishRequest(rt, ctx, status)
   return res
 }
 
@@ -39,12 +41,22 @@ export function errorResponse(rt: Runtime, ctx: RequestContext, err: unknown): R
   const headers = baseHeaders(rt, ctx, 'application/json')
   if (error.headers) Object.assign(headers, error.headers)
   const res = new Response(JSON.stringify(error.toJSON()), { status: error.status, headers })
-  logRequest(rt, ctx, error.status, error)
+  finishRequest(rt, ctx, error.status, error)
   return res
 }
 
-/** One line per request: what happened, never what was said (no bodies, no keys). */
-export function logRequest(rt: Runtime, ctx: RequestContext, status: number, error?: GatewayError): void {
+/**
+ * Called exactly once per request, when it has ended (for a stream, when the stream has): gives back what the
+ * request held (its rate-limit lease and token reservation, settled to the tokens it used), then writes its
+ * log line: what happened, never what was said (no bodies, no keys).
+ */
+export function finishRequest(rt: Runtime, ctx: RequestContext, status: number, error?: GatewayError): void {
+  if (ctx.limit !== undefined) {
+    // An error before any answer used no tokens; a client that left (499) may have, so its reservation stands.
+    const used = ctx.usedTokens ?? (status >= 400 && status !== 499 ? 0 : undefined)
+    rt.limiter?.settle(ctx.limit, used)
+    ctx.limit = undefined
+  }
   if (!rt.config.log.requests) return
   rt.logger.info('request', {
     request_id: ctx.id,

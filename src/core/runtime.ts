@@ -1,6 +1,7 @@
 import type { CacheEngine } from '../cache/engine.js'
 import type { Flights } from '../cache/flight.js'
 import type { CacheRule, Config } from '../config/schema.js'
+import type { Limiter } from '../limits/limiter.js'
 import type { KeyResolver } from '../pipeline/auth.js'
 import type { UpstreamDeps } from '../pipeline/upstream.js'
 import type { ResolvedModel } from '../routing/models.js'
@@ -21,6 +22,8 @@ export interface Runtime extends UpstreamDeps {
   keys: KeyResolver | undefined
   models: ReadonlyMap<string, ResolvedModel>
   readiness: readonly ReadinessCheck[]
+  /** Undefined when no key or project has limits. */
+  limiter: Limiter | undefined
   /** Undefined when the gateway was built without cache tiers. */
   cache: CacheEngine | undefined
   /** Cacheable requests in flight, for coalescing. */

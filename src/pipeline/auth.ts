@@ -13,12 +13,17 @@ export type KeyResolver = (token: string) => Principal | undefined | Promise<Pri
 
 const ANONYMOUS: Principal = { project: 'default', keyId: 'none' }
 
+/** A static key's id: its name, or its place in the config (give keys names to keep ids stable). */
+export function keyIdOf(key: Config['keys'][number], index: number): string {
+  return key.name ?? `static-${index}`
+}
+
 /** Static keys from the config. With none configured, auth is off and every request is the default project. */
 export function staticKeys(keys: Config['keys']): KeyResolver | undefined {
   if (keys.length === 0) return undefined
   const byKey = new Map<string, Principal>()
   keys.forEach((k, i) => {
-    byKey.set(k.key, { project: k.project, keyId: k.name ?? `static-${i}` })
+    byKey.set(k.key, { project: k.project, keyId: keyIdOf(k, i) })
   })
   return (token) => byKey.get(token)
 }

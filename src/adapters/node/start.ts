@@ -4,6 +4,7 @@ import type { ReadinessCheck } from '../../core/runtime.js'
 import type { Logger } from '../../telemetry/logger.js'
 import { openCache } from './cache.js'
 import { undiciClient } from './http-client.js'
+import { redisLimits } from './limits-redis.js'
 import { jsonLogger } from './logger.js'
 import { listen, type RunningServer } from './server.js'
 
@@ -42,22 +43,40 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   }
   const http = undiciClient()
   const cache = openCache(config.cache)
+  const limits = config.limits.store.startsWith('redis')
+    ? redisLimits({
+        url: config.limits.store,
+        timeoutMs: config.limits.timeout_ms,
+        leaseMs: config.limits.lease,
+      })
+    : undefined
   const logger = options.logger ?? jsonLogger(config.log.level)
-  await cache.connected().catch((err: Error) => {
-    logger.warn('cache source unreachable; serving without it until it answers', { error: err.message })
-  })
+  await Promise.all([
+    cache.connected().catch((err: Error) => {
+      logger.warn('cache source unreachable; serving without it until it answers', { error: err.message })
+    }),
+    limits?.ready().catch((err: Error) => {
+      logger.warn('rate-limit store unreachable at start', { error: err.message })
+    }),
+  ])
   const handler = createGateway({
     config,
     http,
     logger,
-    readiness: [...cache.readiness, ...(options.readiness ?? [])],
+    readiness: [
+      ...cache.readiness,
+      ...(limits ? [{ name: 'limits', check: () => limits.ping() }] : []),
+      ...(options.readiness ?? []),
+    ],
     cache: cache.tiers,
+    limits,
   })
   let server: RunningServer
   try {
     server = await listen(handler, host, port)
   } catch (err) {
     await cache.close()
+    await limits?.close?.()
     throw err
   }
   return {
@@ -67,6 +86,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await server.close()
       await http.close()
       await cache.close()
+      await limits?.close?.()
     },
   }
 }

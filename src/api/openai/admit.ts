@@ -29,8 +29,33 @@ export function authorize(rt: Runtime, req: Request, ctx: RequestContext): Promi
   if (principal instanceof Promise) {
     return principal.then((p) => {
       ctx.project = p.project
+      ctx.keyId = p.keyId
     })
   }
   ctx.project = principal.project
+  ctx.keyId = principal.keyId
+  return undefined
+}
+
+/**
+ * Checks the caller's rate limits for this model (429 when one has no room) and keeps the grant on the context
+ * until `finishRequest`. `tokens` estimates the reservation; it runs only when a `tpm` applies.
+ */
+export function applyLimits(
+  rt: Runtime,
+  ctx: RequestContext,
+  model: ResolvedModel,
+  tokens: () => number,
+): Promise<void> | undefined {
+  if (rt.limiter === undefined) return undefined
+  const grant = rt.limiter.acquire(ctx.keyId, ctx.project ?? 'default', model.name, tokens)
+  if (grant instanceof Promise) {
+    const started = rt.clock.now()
+    return grant.then((g) => {
+      ctx.limit = g
+      ctx.limitsMs = rt.clock.now() - started
+    })
+  }
+  ctx.limit = grant
   return undefined
 }

@@ -6,8 +6,9 @@ import { replayChunks } from '../../cache/replay.js'
 import { storableCompletion } from '../../cache/storable.js'
 import type { CacheInfo, RequestContext } from '../../core/context.js'
 import { toGatewayError } from '../../core/errors.js'
-import { jsonResponse, logRequest } from '../../core/respond.js'
+import { finishRequest, jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
+import { usedTokens } from '../../limits/estimate.js'
 import { openStream, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
 import type { JsonObject } from '../../providers/provider.js'
 import type { ResolvedModel } from '../../routing/models.js'
@@ -84,6 +85,7 @@ export async function cachedChat(
   if (inFlight !== undefined) {
     info.status = 'coalesced'
     cache.stats.coalesced++
+    ctx.usedTokens = 0 // the leader's request accounts for the provider's tokens
     return follow(call, inFlight)
   }
   return follow(call, launch(call, rt.flights.start(key, call.stream), key, plan))
@@ -105,6 +107,7 @@ function serveHit(call: Call, hit: CacheHit, info: CacheInfo): Response | undefi
   info.layer = hit.layer
   info.age = Math.max(0, Math.floor((rt.clock.epoch() - entry.storedAt) / 1000))
   ctx.target = entry.target
+  ctx.usedTokens = 0
   return chunks === undefined ? jsonResponse(rt, ctx, 200, entry.body) : replayResponse(rt, ctx, chunks)
 }
 
@@ -112,7 +115,7 @@ function replayResponse(rt: Runtime, ctx: RequestContext, chunks: string[]): Res
   let text = ''
   for (const chunk of chunks) text += `data: ${chunk}\n\n`
   const res = sseResponse(rt, ctx, `${text}data: [DONE]\n\n`)
-  logRequest(rt, ctx, 200)
+  finishRequest(rt, ctx, 200)
   return res
 }
 
@@ -133,6 +136,7 @@ async function flyUnary(call: Call, flight: Flight, key: string, plan: CachePlan
   }
   flight.target = ctx.target
   flight.upstreamMs = ctx.upstreamMs
+  if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(text)
   flight.finish(text, plan.write ? store(call, key, plan, text, storableCompletion(text)) : undefined)
 }
 
@@ -166,6 +170,7 @@ async function flyStream(call: Call, flight: Flight, key: string, plan: CachePla
   }
   flight.upstreamMs = ctx.upstreamMs + (rt.clock.now() - started)
   const completion = assembler.result()
+  if (ctx.limit?.reserved && completion !== undefined) ctx.usedTokens = usedTokens(completion)
   flight.finish(
     completion,
     plan.write ? store(call, key, plan, completion ?? '', completion !== undefined) : undefined,
@@ -223,5 +228,6 @@ async function follow(call: Call, flight: Flight): Promise<Response> {
 /** The flight's answer cannot be given in this client's shape: the request asks upstream on its own. */
 function fallback(call: Call): Promise<Response> {
   const { rt, req, ctx, body, model } = call
+  ctx.usedTokens = undefined
   return call.stream ? streamChat(rt, req, ctx, body, model) : unaryChat(rt, req, ctx, body, model)
 }

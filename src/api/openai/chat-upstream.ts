@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../core/context.js'
-import { baseHeaders, jsonResponse, logRequest } from '../../core/respond.js'
+import { baseHeaders, finishRequest, jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
+import { usedTokens } from '../../limits/estimate.js'
 import { openStream, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
 import type { JsonObject } from '../../providers/provider.js'
 import type { ResolvedModel } from '../../routing/models.js'
@@ -15,6 +16,7 @@ export async function unaryChat(
   model: ResolvedModel,
 ): Promise<Response> {
   const completion = await sendUnary(rt, ctx, model, 'chat', body, req.signal)
+  if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(completion)
   return jsonResponse(rt, ctx, 200, completion)
 }
 
@@ -47,8 +49,8 @@ export function sseResponse(rt: Runtime, ctx: RequestContext, body: ReadableStre
 /** The request log line of a stream, written when it ends. */
 export function logOutcome(rt: Runtime, ctx: RequestContext): (outcome: StreamOutcome) => void {
   return (outcome) => {
-    if (outcome.kind === 'error') logRequest(rt, ctx, 200, outcome.error)
-    else if (outcome.kind === 'cancelled') logRequest(rt, ctx, 499)
-    else logRequest(rt, ctx, 200)
+    if (outcome.kind === 'error') finishRequest(rt, ctx, 200, outcome.error)
+    else if (outcome.kind === 'cancelled') finishRequest(rt, ctx, 499)
+    else finishRequest(rt, ctx, 200)
   }
 }

@@ -1,7 +1,8 @@
 import { cachePlan } from '../../cache/policy.js'
 import type { RequestContext } from '../../core/context.js'
 import type { Runtime } from '../../core/runtime.js'
-import { admit } from './admit.js'
+import { chatTokens } from '../../limits/estimate.js'
+import { admit, applyLimits } from './admit.js'
 import { cachedChat } from './cached-chat.js'
 import { streamChat, unaryChat } from './chat-upstream.js'
 import { chatRequestSchema } from './schemas.js'
@@ -10,6 +11,8 @@ import { chatRequestSchema } from './schemas.js'
 export async function handleChat(rt: Runtime, req: Request, ctx: RequestContext): Promise<Response> {
   const { body, model } = await admit(rt, req, ctx, chatRequestSchema)
   ctx.stream = body.stream === true
+  const limited = applyLimits(rt, ctx, model, () => chatTokens(body, rt.config.limits.default_output_tokens))
+  if (limited) await limited
   if (rt.cache !== undefined) {
     const project = ctx.project === undefined ? undefined : rt.cacheRules.get(ctx.project)
     const plan = cachePlan(rt.config.cache, project, model.cache, body, req.headers)

@@ -1,13 +1,17 @@
 import type { RequestContext } from '../../core/context.js'
 import { jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
+import { embeddingsTokens, usedTokens } from '../../limits/estimate.js'
 import { sendUnary } from '../../pipeline/upstream.js'
-import { admit } from './admit.js'
+import { admit, applyLimits } from './admit.js'
 import { embeddingsRequestSchema } from './schemas.js'
 
 /** `POST /v1/embeddings`. */
 export async function handleEmbeddings(rt: Runtime, req: Request, ctx: RequestContext): Promise<Response> {
   const { body, model } = await admit(rt, req, ctx, embeddingsRequestSchema)
+  const limited = applyLimits(rt, ctx, model, () => embeddingsTokens(body))
+  if (limited) await limited
   const result = await sendUnary(rt, ctx, model, 'embeddings', body, req.signal)
+  if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(result)
   return jsonResponse(rt, ctx, 200, result)
 }
