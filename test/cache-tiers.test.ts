@@ -11,6 +11,7 @@ import { entryBytes, memoryTier } from '../src/cache/memory.js'
 import type { CacheEntry, CacheTier } from '../src/cache/tier.js'
 import { needService } from './helpers/services.js'
 import { tcpProxy } from './helpers/tcp-proxy.js'
+import { eventually, timed } from './helpers/timing.js'
 
 const redis = await needService('redis')
 
@@ -335,30 +336,6 @@ describe('sqlite tier', () => {
 })
 
 // ---------------------------------------------------------------- redis
-
-/** Resolves with how long `op` took to settle, and whether it rejected. */
-async function timed(op: () => unknown): Promise<{ ms: number; rejected: boolean }> {
-  const start = performance.now()
-  let rejected = false
-  await Promise.resolve()
-    .then(op)
-    .catch(() => {
-      rejected = true
-    })
-  return { ms: performance.now() - start, rejected }
-}
-
-async function eventually<T>(probe: () => T | Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = performance.now() + timeoutMs
-  for (;;) {
-    try {
-      return await probe()
-    } catch (err) {
-      if (performance.now() > deadline) throw err
-      await new Promise((r) => setTimeout(r, 25))
-    }
-  }
-}
 
 describe.skipIf(!redis.available)('redis', () => {
   const prefix = `meridian:test:${randomUUID()}:`

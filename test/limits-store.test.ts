@@ -6,6 +6,7 @@ import { memoryLimits } from '../src/limits/memory.js'
 import type { Decision, LimitRule, LimitStore } from '../src/limits/store.js'
 import { needService } from './helpers/services.js'
 import { tcpProxy } from './helpers/tcp-proxy.js'
+import { eventually, timed } from './helpers/timing.js'
 
 const redis = await needService('redis')
 
@@ -468,29 +469,6 @@ describe('memory limit store', () => {
 })
 
 // ---------------------------------------------------------------- redis
-
-async function timed(op: () => unknown): Promise<{ ms: number; rejected: boolean }> {
-  const start = performance.now()
-  let rejected = false
-  await Promise.resolve()
-    .then(op)
-    .catch(() => {
-      rejected = true
-    })
-  return { ms: performance.now() - start, rejected }
-}
-
-async function eventually<T>(probe: () => T | Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = performance.now() + timeoutMs
-  for (;;) {
-    try {
-      return await probe()
-    } catch (err) {
-      if (performance.now() > deadline) throw err
-      await sleep(25)
-    }
-  }
-}
 
 describe.skipIf(!redis.available)('redis', () => {
   const runPrefix = `meridian:test:rl:${randomUUID()}:`

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis'
 import type { CacheEntry, CacheTier } from '../../cache/tier.js'
 import { type Clock, systemClock } from '../../core/clock.js'
+import { redisConnection } from './redis-connection.js'
 
 export interface RedisTierOptions {
   /** `redis://[user:pass@]host:port[/db]`. */
@@ -93,34 +93,20 @@ export function redisTier(options: RedisTierOptions): RedisTier {
   const clock = options.clock ?? systemClock
   const entryPrefix = `${prefix}e:`
   const indexPrefix = `${prefix}p:`
-  const maxBackoff = options.maxBackoffMs ?? 2000
-  const timeout = options.timeoutMs ?? 500
-  const client = new Redis(options.url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    commandTimeout: timeout,
-    // A socket silent this long while replies are owed is half-open: drop it and dial again.
-    socketTimeout: Math.max(4 * timeout, 1000),
-    connectTimeout: options.connectTimeoutMs ?? 2000,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff),
+  const connection = redisConnection<Scripts>({
+    url: options.url,
+    timeoutMs: options.timeoutMs ?? 500,
+    connectTimeoutMs: options.connectTimeoutMs,
+    maxBackoffMs: options.maxBackoffMs,
+    onError: options.onError,
+    name: 'redis tier',
     scripts: {
       cacheSet: { lua: SET, numberOfKeys: 2 },
       cacheDelete: { lua: DELETE, numberOfKeys: 1 },
       cachePurge: { lua: PURGE, numberOfKeys: 1 },
     },
-  }) as Redis & Scripts
-
-  // An unhandled 'error' event would crash the process; report the first of each outage only.
-  let healthy = true
-  client.on('error', (err: Error) => {
-    if (!healthy) return
-    healthy = false
-    options.onError?.(err)
   })
-  client.on('ready', () => {
-    healthy = true
-  })
+  const { client } = connection
 
   const remove = (key: string) =>
     client.cacheDelete(entryPrefix + key, key, indexPrefix, clock.epoch()).then((n) => n === 1)
@@ -183,25 +169,7 @@ export function redisTier(options: RedisTierOptions): RedisTier {
         if (left === 0) return live
       }
     },
-    ready() {
-      if (client.status === 'ready') return Promise.resolve()
-      return new Promise((resolve, reject) => {
-        const settle = (err?: Error) => {
-          client.off('ready', settle)
-          client.off('error', settle)
-          client.off('end', ended)
-          if (err) reject(err)
-          else resolve()
-        }
-        const ended = () => settle(new Error('redis tier closed before it connected'))
-        client.once('ready', settle)
-        client.once('error', settle)
-        client.once('end', ended)
-      })
-    },
-    async close() {
-      if (client.status === 'end') return
-      await client.quit().catch(() => client.disconnect())
-    },
+    ready: connection.ready,
+    close: connection.close,
   }
 }

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis'
 import { CONCURRENT_RETRY_MS, LEASE_MS, wholeTokens } from '../../limits/memory.js'
 import { type Decision, type LimitRule, type LimitStore, WINDOW_MS } from '../../limits/store.js'
+import { redisConnection } from './redis-connection.js'
 
 export interface RedisLimitsOptions {
   /** `redis://[user:pass@]host:port[/db]`. */
@@ -266,33 +266,16 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
   const prefix = options.prefix ?? 'meridian:rl:'
   const windowMs = options.windowMs ?? WINDOW_MS
   const leaseMs = options.leaseMs ?? LEASE_MS
-  const maxBackoff = options.maxBackoffMs ?? 2000
-  const timeout = options.timeoutMs ?? 50
-  const client = new Redis(options.url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    commandTimeout: timeout,
-    // A socket silent this long while replies are owed is half-open: drop it and dial again.
-    socketTimeout: Math.max(4 * timeout, 1000),
-    connectTimeout: options.connectTimeoutMs ?? 2000,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff),
-    scripts: {
-      limitsAcquire: { lua: ACQUIRE },
-      limitsSettle: { lua: SETTLE },
-    },
-  }) as Redis & Scripts
-
-  // An unhandled 'error' event would crash the process; report the first of each outage only.
-  let healthy = true
-  client.on('error', (err: Error) => {
-    if (!healthy) return
-    healthy = false
-    options.onError?.(err)
+  const connection = redisConnection<Scripts>({
+    url: options.url,
+    timeoutMs: options.timeoutMs ?? 50,
+    connectTimeoutMs: options.connectTimeoutMs,
+    maxBackoffMs: options.maxBackoffMs,
+    onError: options.onError,
+    name: 'redis limit store',
+    scripts: { limitsAcquire: { lua: ACQUIRE }, limitsSettle: { lua: SETTLE } },
   })
-  client.on('ready', () => {
-    healthy = true
-  })
+  const { client } = connection
 
   return {
     name: 'redis',
@@ -342,25 +325,7 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
     async ping() {
       await client.ping()
     },
-    ready() {
-      if (client.status === 'ready') return Promise.resolve()
-      return new Promise((resolve, reject) => {
-        const settle = (err?: Error) => {
-          client.off('ready', settle)
-          client.off('error', settle)
-          client.off('end', ended)
-          if (err) reject(err)
-          else resolve()
-        }
-        const ended = () => settle(new Error('redis limit store closed before it connected'))
-        client.once('ready', settle)
-        client.once('error', settle)
-        client.once('end', ended)
-      })
-    },
-    async close() {
-      if (client.status === 'end') return
-      await client.quit().catch(() => client.disconnect())
-    },
+    ready: connection.ready,
+    close: connection.close,
   }
 }
