@@ -55,8 +55,8 @@ export interface CacheTiers {
   sha256?: Sha256Hex
 }
 
-/** How often a failing cache tier is logged at most (each failure is counted). */
-const TIER_ERROR_LOG_MS = 10_000
+/** How often a failing store (cache tier, rate-limit store) is logged at most (each failure is counted). */
+const STORE_ERROR_LOG_MS = 10_000
 
 /** A Web-standard request handler: the whole gateway, for any runtime that speaks Request and Response. */
 export type FetchHandler = (req: Request) => Response | Promise<Response>
@@ -155,22 +155,30 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
   return (req) => app.fetch(req)
 }
 
-/** The cache engine over the adapter's tiers; a failing tier is logged at most once per 10 s. */
-function cacheEngine(tiers: CacheTiers, logger: Logger, clock: Clock): CacheEngine {
+/**
+ * A store failure's warning, written at most once per 10 s for each `about` (every failure is still counted
+ * where it happens): an outage is one line, not one per request.
+ */
+function storeWarning(logger: Logger, clock: Clock) {
   const lastLogged = new Map<string, number>()
+  return (about: string, message: string, err: unknown, fields: Record<string, unknown> = {}) => {
+    const now = clock.now()
+    if (now - (lastLogged.get(about) ?? -Infinity) < STORE_ERROR_LOG_MS) return
+    lastLogged.set(about, now)
+    logger.warn(message, { ...fields, error: err instanceof Error ? err.message : String(err) })
+  }
+}
+
+/** The cache engine over the adapter's tiers. */
+function cacheEngine(tiers: CacheTiers, logger: Logger, clock: Clock): CacheEngine {
+  const warn = storeWarning(logger, clock)
   return createCacheEngine({
     ...tiers,
-    onError(tier, op, err) {
-      const now = clock.now()
-      if (now - (lastLogged.get(tier) ?? -Infinity) < TIER_ERROR_LOG_MS) return
-      lastLogged.set(tier, now)
-      const message = err instanceof Error ? err.message : String(err)
-      logger.warn('cache tier failed; requests go on without it', { tier, op, error: message })
-    },
+    onError: (tier, op, err) => warn(tier, 'cache tier failed; requests go on without it', err, { tier, op }),
   })
 }
 
-/** The limiter, when any key or project has limits; a failing store is logged at most once per 10 s. */
+/** The limiter, when any key or project has limits. */
 function limiter(
   config: Config,
   store: LimitStore | undefined,
@@ -179,18 +187,12 @@ function limiter(
 ): Limiter | undefined {
   const limited = config.keys.some((k) => k.limits) || Object.keys(config.limits.projects).length > 0
   if (!limited) return undefined
-  let lastLogged = -Infinity
+  const warn = storeWarning(logger, clock)
+  const policy =
+    config.limits.on_store_error === 'open' ? 'admitting requests unchecked' : 'refusing requests'
   return createLimiter({
     config,
     store: store ?? memoryLimits({ leaseMs: config.limits.lease }),
-    onStoreError(err) {
-      const now = clock.now()
-      if (now - lastLogged < TIER_ERROR_LOG_MS) return
-      lastLogged = now
-      const message = err instanceof Error ? err.message : String(err)
-      const policy =
-        config.limits.on_store_error === 'open' ? 'admitting requests unchecked' : 'refusing requests'
-      logger.warn(`rate-limit store failed; ${policy} until it answers`, { error: message })
-    },
+    onStoreError: (err) => warn('limits', `rate-limit store failed; ${policy} until it answers`, err),
   })
 }
