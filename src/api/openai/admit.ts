@@ -48,9 +48,9 @@ export function applyLimits(
   tokens: () => number,
 ): Promise<void> | undefined {
   if (rt.limiter === undefined) return undefined
+  const started = rt.clock.now()
   const grant = rt.limiter.acquire(ctx.keyId, ctx.project ?? 'default', model.name, tokens)
   if (grant instanceof Promise) {
-    const started = rt.clock.now()
     return grant.then((g) => {
       ctx.limit = g
       ctx.limitsMs = rt.clock.now() - started
