@@ -113,7 +113,9 @@ export function openStream(
 ): Promise<OpenStream> {
   return eachTarget(deps, ctx, model, signal, async (target) => {
     const res = await send(deps, target, 'chat', body, true, signal)
-    const rest = target.provider.transformStream(res.body)[Symbol.asyncIterator]()
+    const options = body.stream_options as { include_usage?: unknown } | undefined
+    const includeUsage = options?.include_usage === true
+    const rest = target.provider.transformStream(res.body, { includeUsage })[Symbol.asyncIterator]()
     try {
       const first = await rest.next()
       return { provider: target.provider, first: first.done ? undefined : first.value, rest }

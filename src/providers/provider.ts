@@ -37,9 +37,23 @@ export interface Provider {
    * is never empty. Returns when the upstream finished cleanly; throws a GatewayError when it ended early
    * or sent an error.
    */
-  transformStream(body: AsyncIterable<Uint8Array>): AsyncIterable<string[]>
+  transformStream(body: AsyncIterable<Uint8Array>, options: StreamOptions): AsyncIterable<string[]>
   /** Error mapping: an upstream error response → the error the client sees. Messages must already be scrubbed. */
   mapError(status: number, text: string, header: (name: string) => string | undefined): GatewayError
   /** The secrets this provider holds (its API key, auth headers), scrubbed from anything passed on or logged. */
   readonly secrets: readonly string[]
+  /** The wire format the upstream speaks natively; absent means OpenAI's. */
+  readonly dialect?: 'openai' | 'anthropic' | 'gemini'
+  /**
+   * Passthrough for a client that already speaks the provider's own dialect (Anthropic's Messages API to an
+   * Anthropic target): the client's body with the model swapped in, untranslated, so fields such as
+   * `cache_control` arrive intact.
+   */
+  buildNativeRequest?(body: JsonObject, model: string, stream: boolean): UpstreamRequest
+}
+
+/** What a stream transform needs to know of the request it answers. */
+export interface StreamOptions {
+  /** The client asked for `stream_options.include_usage`: end with a usage chunk (choices empty). */
+  includeUsage: boolean
 }

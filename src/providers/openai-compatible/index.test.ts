@@ -3,6 +3,8 @@ import { validateConfig } from '../../config/load.js'
 import type { ConfigInput } from '../../config/schema.js'
 import { createOpenAICompatible } from './index.js'
 
+const NO_USAGE = { includeUsage: false }
+
 function provider(p: NonNullable<ConfigInput['providers']>[number]) {
   return createOpenAICompatible(validateConfig({ providers: [p] }, {}).providers[0]!)
 }
@@ -102,10 +104,13 @@ describe('openai-compatible presets', () => {
     }
     const out: string[][] = []
     const text = 'data: {"x":1}\n\ndata: {"y":2}\n\ndata: [DONE]\n\ndata: {"late":1}\n\n'
-    for await (const batch of p.transformStream(source(text))) out.push(batch)
+    for await (const batch of p.transformStream(source(text), NO_USAGE)) out.push(batch)
     expect(out).toEqual([['{"x":1}', '{"y":2}']])
     const cut = async () => {
-      for await (const _ of p.transformStream(source('data: {"choices":[{"delta":{"content":"a"}}]}\n\n'))) {
+      for await (const _ of p.transformStream(
+        source('data: {"choices":[{"delta":{"content":"a"}}]}\n\n'),
+        NO_USAGE,
+      )) {
         // consume
       }
     }
@@ -120,7 +125,7 @@ describe('openai-compatible stream transform', () => {
       for (const r of reads) yield new TextEncoder().encode(r)
     }
     const out: string[][] = []
-    for await (const batch of p.transformStream(source())) out.push(batch)
+    for await (const batch of p.transformStream(source(), NO_USAGE)) out.push(batch)
     return out
   }
 
