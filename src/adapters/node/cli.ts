@@ -14,12 +14,14 @@ const USAGE = `meridian — an OpenAI-compatible AI gateway
 
 Usage:
   meridian serve [--config F] [--host H] [--port N]   run the gateway
-  meridian sim [--port N] [--api-key K] [behaviour flags]   run the simulated upstream
+  meridian sim [--port N] [--api-key K] [--dialect D] [behaviour flags]   run the simulated upstream
   meridian check-config F                             validate a config file
   meridian schema [--markdown] [--out F]              print (or write) the config's JSON Schema (or reference)
 
 Without --config, serve reads $MERIDIAN_CONFIG, then ./meridian.yaml; with neither it configures the
 providers whose keys are in the environment (OPENAI_API_KEY, GROQ_API_KEY, …), or else starts a demo.
+Sim dialects (--dialect): all (default: OpenAI, Anthropic and Gemini, each on its own paths), openai,
+  anthropic or gemini (the others' paths answer 404).
 Sim behaviour flags: --status N --error-rate X --latency-ms N --ttft-ms N --chunk-gap-ms N --chunks N
   --reset-rate X --stall-after-chunks N (also settable at run time: POST /sim/config)`
 
@@ -104,7 +106,7 @@ async function sim(argv: string[]): Promise<number> {
   const options = parseSimArgs(argv)
   const server = await startSim(options)
   console.log(
-    `meridian sim: listening on ${server.url} (OpenAI-compatible; POST /sim/config, GET /sim/stats)`,
+    `meridian sim: listening on ${server.url} (dialect ${options.dialect ?? 'all'}; POST /sim/config, GET /sim/stats)`,
   )
   await untilSignal()
   await server.close()

@@ -1,4 +1,5 @@
 import { type SimBehaviour, simBehaviourSchema } from '../../sim/behaviour.js'
+import { SIM_DIALECTS, type SimDialect } from './sim-dialects.js'
 
 export interface SimArgs {
   host: string
@@ -6,6 +7,8 @@ export interface SimArgs {
   apiKey: string | undefined
   models: string[] | undefined
   behaviour: Partial<SimBehaviour>
+  /** Set by `--dialect`; left out, the sim speaks every dialect (`all`). */
+  dialect?: SimDialect
 }
 
 export const DEFAULT_SIM_HOST = '127.0.0.1'
@@ -19,7 +22,7 @@ const BEHAVIOUR_FLAGS: Readonly<Record<string, keyof SimBehaviour>> = Object.fro
   ]),
 )
 
-const OTHER_FLAGS = ['--host', '--port', '--api-key', '--models']
+const OTHER_FLAGS = ['--host', '--port', '--api-key', '--models', '--dialect']
 
 /** Every flag `meridian sim` accepts (each takes a value, as `--flag value` or `--flag=value`). */
 export const SIM_FLAGS: readonly string[] = [...OTHER_FLAGS, ...Object.keys(BEHAVIOUR_FLAGS)]
@@ -79,6 +82,11 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
       if (models.some((m) => m === ''))
         throw new Error(`--models expects a comma-separated list, got "${value}"`)
       args.models = models
+    } else if (flag === '--dialect') {
+      if (!SIM_DIALECTS.includes(value as SimDialect)) {
+        throw new Error(`--dialect expects one of ${SIM_DIALECTS.join(', ')}, got "${value}"`)
+      }
+      args.dialect = value as SimDialect
     } else {
       const key = BEHAVIOUR_FLAGS[flag]!
       // "null" turns a nullable knob (status, chunks, stall_after_chunks) back off.

@@ -1,7 +1,8 @@
-// `meridian sim`: an OpenAI-compatible upstream for tests, demos and load tests. It is the "direct"
-// baseline of the latency benchmark, so it is raw node:http with no framework: per-request state lives on
-// an IncomingMessage subclass and every listener is a module-level function, so a request allocates no
-// closures; non-stream bodies go out in one end() with a content-length.
+// `meridian sim`: an OpenAI-compatible upstream for tests, demos and load tests, which also speaks
+// Anthropic's and Gemini's APIs on their own paths (sim-dialects.ts). It is the "direct" baseline of the
+// latency benchmark, so it is raw node:http with no framework: per-request state lives on an IncomingMessage
+// subclass and every listener is a module-level function, so a request allocates no closures; non-stream
+// bodies go out in one end() with a content-length.
 import { createServer, type IncomingHttpHeaders, IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
@@ -13,22 +14,35 @@ import {
 import { chatCompletion, chatRequestProblem, planChat } from '../../sim/chat.js'
 import { type ChatStreamFrames, chatStreamFrames } from '../../sim/chat-stream.js'
 import { embeddingList, embeddingsRequestProblem } from '../../sim/embeddings.js'
+import { errorEnvelope, type JsonObject, modelList, modelObject } from '../../sim/wire.js'
 import {
-  type ErrorEnvelope,
-  errorEnvelope,
-  type JsonObject,
-  modelList,
-  modelObject,
-  statusEnvelope,
-} from '../../sim/wire.js'
+  answer,
+  authFailure,
+  type DialectRoute,
+  dialectRoute,
+  notFound,
+  primaryDialect,
+  requestProblem,
+  routeKind,
+  SIM_DIALECTS,
+  type SimDialect,
+  speaks,
+  statusError,
+  type WireDialect,
+} from './sim-dialects.js'
 
 export interface SimOptions {
   /** Default 127.0.0.1. */
   host?: string
   /** Default 0 (any free port; read it back from `port`). */
   port?: number
-  /** When set, /v1 requests must send it as `Authorization: Bearer <key>` or `api-key: <key>`. */
+  /**
+   * When set, OpenAI routes must send it as `Authorization: Bearer <key>` or `api-key: <key>`, Anthropic's
+   * as `x-api-key`, Gemini's as `x-goog-api-key` or `?key=`.
+   */
   apiKey?: string
+  /** Default `all`: every dialect on its own paths. One dialect makes the others' paths 404. */
+  dialect?: SimDialect
   /** What `GET /v1/models` lists. Chat and embeddings answer any model name. */
   models?: string[]
   /** The start-up behaviour, restored by `reset()` and `POST /sim/reset`. */
@@ -48,14 +62,15 @@ export interface SimLastRequest {
 }
 
 export interface SimStats {
-  /** Every /v1 and Azure (/openai/deployments/…) request. */
+  /** Every /v1, /v1beta (Gemini) and Azure (/openai/deployments/…) request. */
   requests: number
+  /** Chat completions, Anthropic messages and Gemini generate/streamGenerateContent. */
   chat: number
   embeddings: number
   models: number
   /** SSE responses started. */
   streams: number
-  /** Error envelopes sent on /v1 and Azure paths. */
+  /** Error bodies sent on the counted paths, in any dialect. */
   errors: number
   /** Sockets reset by `reset_rate`. */
   resets: number
@@ -92,6 +107,7 @@ interface SimState {
   readonly bearer: string
   readonly models: readonly string[]
   readonly now: () => number
+  readonly dialect: SimDialect
   stats: SimStats
   sequence: number
 }
@@ -103,6 +119,7 @@ const ROUTE_EMBEDDINGS = 3
 const ROUTE_MODELS = 4
 const ROUTE_MODEL = 5
 const ROUTE_SIM = 6
+const ROUTE_DIALECT = 7
 
 /**
  * One request and its response's state. Node builds it for us (createServer's IncomingMessage option), so
@@ -116,6 +133,10 @@ class Exchange extends IncomingMessage {
   /** The Azure deployment (which is the model) or the id of `GET /v1/models/{id}`. */
   simArg: string | null = null
   simAzure = false
+  /** The Anthropic or Gemini operation, when `simRoute` is ROUTE_DIALECT (or a 404 under their paths). */
+  simDialect: DialectRoute | null = null
+  /** The API whose error shape (and auth) this request gets. */
+  simWire: WireDialect = 'openai'
   simQuery = ''
   simText = ''
   simBody: unknown = null
@@ -164,6 +185,10 @@ function validBehaviour(base: SimBehaviour, patch: unknown): SimBehaviour {
 export async function startSim(options: SimOptions = {}): Promise<SimServer> {
   const initial = validBehaviour({ ...defaultBehaviour }, options.behaviour ?? {})
   const apiKey = options.apiKey === '' ? undefined : options.apiKey
+  const dialect = options.dialect ?? 'all'
+  if (!SIM_DIALECTS.includes(dialect)) {
+    throw new Error(`unknown sim dialect "${dialect}" (known: ${SIM_DIALECTS.join(', ')})`)
+  }
   const sim: SimState = {
     behaviour: initial,
     initial,
@@ -171,6 +196,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
     bearer: `Bearer ${apiKey ?? ''}`,
     models: options.models ?? DEFAULT_SIM_MODELS,
     now: options.now ?? Date.now,
+    dialect,
     stats: freshStats(0),
     sequence: 0,
   }
@@ -232,9 +258,11 @@ function onRequest(sim: SimState, ex: Exchange, res: ServerResponse<Exchange>): 
     const stats = sim.stats
     stats.requests++
     stats.active++
-    if (ex.simRoute === ROUTE_CHAT) stats.chat++
-    else if (ex.simRoute === ROUTE_EMBEDDINGS) stats.embeddings++
-    else if (ex.simRoute === ROUTE_MODELS || ex.simRoute === ROUTE_MODEL) stats.models++
+    const route = ex.simRoute
+    const kind = route === ROUTE_DIALECT ? routeKind(ex.simDialect!) : null
+    if (route === ROUTE_CHAT || kind === 'chat') stats.chat++
+    else if (route === ROUTE_EMBEDDINGS || kind === 'embeddings') stats.embeddings++
+    else if (route === ROUTE_MODELS || route === ROUTE_MODEL) stats.models++
     res.on('close', onResponseClose)
   }
   // A client that resets mid-body makes the request emit 'error'; unhandled, that would crash the sim.
@@ -244,8 +272,27 @@ function onRequest(sim: SimState, ex: Exchange, res: ServerResponse<Exchange>): 
   ex.on('end', onEnd)
 }
 
-/** Sets the route; returns whether this is an upstream (/v1 or Azure) request that the stats count. */
+/** Sets the route; returns whether this is an upstream (/v1, /v1beta or Azure) request that the stats count. */
 function classify(ex: Exchange, path: string, method: string): boolean {
+  const dialect = ex.simState!.dialect
+  const routed = dialectRoute(path, method, dialect)
+  if (routed !== null) {
+    ex.simDialect = routed
+    ex.simWire = routed.dialect
+    ex.simRoute = routed.op === null ? ROUTE_NOT_FOUND : ROUTE_DIALECT
+    return true
+  }
+  ex.simWire = primaryDialect(dialect)
+  if (path.startsWith('/sim/')) {
+    ex.simRoute = ROUTE_SIM
+    return false
+  }
+  if (!speaks(dialect, 'openai')) {
+    // Anthropic shares /v1 with OpenAI: its other /v1 paths are its own 404s, counted like OpenAI's.
+    if (dialect !== 'anthropic' || !path.startsWith('/v1/')) return false
+    ex.simRoute = ROUTE_NOT_FOUND
+    return true
+  }
   if (path.startsWith('/v1/')) {
     if (path === '/v1/chat/completions') ex.simRoute = method === 'POST' ? ROUTE_CHAT : ROUTE_NOT_FOUND
     else if (path === '/v1/embeddings') ex.simRoute = method === 'POST' ? ROUTE_EMBEDDINGS : ROUTE_NOT_FOUND
@@ -270,7 +317,6 @@ function classify(ex: Exchange, path: string, method: string): boolean {
     } else ex.simRoute = ROUTE_NOT_FOUND
     return true
   }
-  if (path.startsWith('/sim/')) ex.simRoute = ROUTE_SIM
   return false
 }
 
@@ -298,7 +344,7 @@ function onEnd(this: Exchange): void {
     }
   }
   if (this.simRoute === ROUTE_SIM) handleSim(this, sim)
-  else if (this.simRoute === ROUTE_OTHER) sendJson(this, 404, invalidUrl(this))
+  else if (this.simRoute === ROUTE_OTHER) sendJson(this, 404, notFoundBody(this))
   else {
     sim.stats.last_request = {
       method: this.method ?? 'GET',
@@ -337,24 +383,27 @@ function respond(ex: Exchange): void {
     return
   }
   const refused = refusal(ex, sim, behaviour)
-  if (refused !== null) sendError(ex, refused.status, refused.envelope)
+  if (refused !== null) sendError(ex, refused.status, refused.body)
+  else if (ex.simRoute === ROUTE_DIALECT) answerDialect(ex, sim)
   else if (ex.simRoute === ROUTE_MODELS) sendJson(ex, 200, modelList(sim.models, MODELS_CREATED))
   else if (ex.simRoute === ROUTE_MODEL) sendJson(ex, 200, modelObject(ex.simArg!, MODELS_CREATED))
   else if (ex.simRoute === ROUTE_CHAT) answerChat(ex, sim)
   else sendJson(ex, 200, embeddingList(ex.simBody as JsonObject, { model: azureModel(ex) }))
 }
 
+/** An error to send: the status and the body, in the request's dialect. */
 interface Refusal {
   status: number
-  envelope: ErrorEnvelope
+  body: unknown
 }
 
 function invalidRequest(message: string, param: string | null = null): Refusal {
-  return { status: 400, envelope: errorEnvelope(message, 'invalid_request_error', param) }
+  return { status: 400, body: errorEnvelope(message, 'invalid_request_error', param) }
 }
 
-function invalidUrl(ex: Exchange): ErrorEnvelope {
-  return errorEnvelope(`Invalid URL (${ex.method} ${ex.url})`, 'invalid_request_error')
+/** A 404 for a path nobody serves, in the request's dialect. */
+function notFoundBody(ex: Exchange): unknown {
+  return notFound(ex.simWire, ex.method ?? 'GET', ex.url ?? '/')
 }
 
 function azureModel(ex: Exchange): string | undefined {
@@ -364,23 +413,25 @@ function azureModel(ex: Exchange): string | undefined {
 /** The error this request gets, if any, in the order a real upstream checks: the status knob, auth, the
  * error rate, the route, then the body. */
 function refusal(ex: Exchange, sim: SimState, behaviour: SimBehaviour): Refusal | null {
-  if (behaviour.status === 401) return unauthorized(ex)
-  if (behaviour.status !== null)
-    return { status: behaviour.status, envelope: statusEnvelope(behaviour.status) }
-  if (sim.apiKey !== undefined && !authorized(sim, ex.headers)) return unauthorized(ex)
+  const wire = ex.simWire
+  if (behaviour.status !== null) return statusError(wire, behaviour.status, ex.headers, ex.simQuery)
+  if (sim.apiKey !== undefined) {
+    const denied = authFailure(wire, sim.apiKey, sim.bearer, ex.headers, ex.simQuery)
+    if (denied !== null) return denied
+  }
   if (behaviour.error_rate > 0 && Math.random() < behaviour.error_rate) {
-    return { status: 500, envelope: statusEnvelope(500) }
+    return statusError(wire, 500, ex.headers, ex.simQuery)
   }
   const route = ex.simRoute
-  if (route === ROUTE_NOT_FOUND) return { status: 404, envelope: invalidUrl(ex) }
+  if (route === ROUTE_NOT_FOUND) return { status: 404, body: notFoundBody(ex) }
+  if (route === ROUTE_DIALECT) {
+    return requestProblem(ex.simDialect!, ex.headers, ex.simText, ex.simBody, ex.simBadJson)
+  }
   if (route === ROUTE_MODELS) return null
   if (route === ROUTE_MODEL) {
     if (sim.models.includes(ex.simArg!)) return null
     const message = `The model '${ex.simArg}' does not exist or you do not have access to it.`
-    return {
-      status: 404,
-      envelope: errorEnvelope(message, 'invalid_request_error', 'model', 'model_not_found'),
-    }
+    return { status: 404, body: errorEnvelope(message, 'invalid_request_error', 'model', 'model_not_found') }
   }
   if (ex.simAzure && !/(?:^|&)api-version=[^&]/.test(ex.simQuery)) {
     return invalidRequest("Missing required query parameter 'api-version'.", 'api-version')
@@ -392,42 +443,6 @@ function refusal(ex: Exchange, sim: SimState, behaviour: SimBehaviour): Refusal 
       ? chatRequestProblem(ex.simBody, azureModel(ex))
       : embeddingsRequestProblem(ex.simBody, azureModel(ex))
   return problem === null ? null : invalidRequest(problem.message, problem.param)
-}
-
-function authorized(sim: SimState, headers: IncomingHttpHeaders): boolean {
-  const auth = headers.authorization
-  if (auth === sim.bearer) return true
-  if (headers['api-key'] === sim.apiKey) return true
-  return auth !== undefined && auth.slice(0, 7).toLowerCase() === 'bearer ' && auth.slice(7) === sim.apiKey
-}
-
-/** The key the client sent, in full: quoting it back is what lets gateway tests prove it never leaks. */
-function receivedKey(headers: IncomingHttpHeaders): string | null {
-  const auth = headers.authorization
-  if (auth !== undefined && auth !== '') {
-    return auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7) : auth
-  }
-  const apiKey = headers['api-key']
-  if (typeof apiKey === 'string' && apiKey !== '') return apiKey
-  return null
-}
-
-const NO_KEY_MESSAGE =
-  "You didn't provide an API key. You need to provide your API key in an Authorization header using " +
-  'Bearer auth (i.e. Authorization: Bearer YOUR_KEY).'
-
-function unauthorized(ex: Exchange): Refusal {
-  const received = receivedKey(ex.headers)
-  const envelope =
-    received === null
-      ? errorEnvelope(NO_KEY_MESSAGE, 'invalid_request_error')
-      : errorEnvelope(
-          `Incorrect API key provided: ${received}.`,
-          'invalid_request_error',
-          null,
-          'invalid_api_key',
-        )
-  return { status: 401, envelope }
 }
 
 function answerChat(ex: Exchange, sim: SimState): void {
@@ -445,7 +460,19 @@ function answerChat(ex: Exchange, sim: SimState): void {
   }
 }
 
-function startStream(ex: Exchange, sim: SimState, stream: ChatStreamFrames): void {
+/** An Anthropic or Gemini answer: a JSON body, or a stream paced like the OpenAI ones. */
+function answerDialect(ex: Exchange, sim: SimState): void {
+  const answered = answer(ex.simDialect!, ex.simBody as JsonObject, ex.simQuery, sim.behaviour.chunks)
+  if (answered.stream === undefined) sendJson(ex, 200, answered.json)
+  else startStream(ex, sim, answered.stream, answered.contentType)
+}
+
+function startStream(
+  ex: Exchange,
+  sim: SimState,
+  stream: ChatStreamFrames,
+  contentType = 'text/event-stream',
+): void {
   const { frames, contentStart, contentEnd } = stream
   const behaviour = sim.behaviour
   ex.simFrames = frames
@@ -458,7 +485,7 @@ function startStream(ex: Exchange, sim: SimState, stream: ChatStreamFrames): voi
   sim.stats.streams++
   const res = ex.simReply!
   res.writeHead(200, {
-    'content-type': 'text/event-stream',
+    'content-type': contentType,
     'cache-control': 'no-cache',
     'x-request-id': requestId(sim),
   })
@@ -520,10 +547,10 @@ function sendJson(ex: Exchange, status: number, value: unknown, retryAfter = fal
   res.end(body)
 }
 
-/** An error on an upstream path: counted, and a 429 says when to retry, as OpenAI's do. */
-function sendError(ex: Exchange, status: number, envelope: ErrorEnvelope): void {
+/** An error on an upstream path: counted, and a 429 says when to retry, as OpenAI's and Anthropic's do. */
+function sendError(ex: Exchange, status: number, body: unknown): void {
   ex.simState!.stats.errors++
-  sendJson(ex, status, envelope, status === 429)
+  sendJson(ex, status, body, status === 429)
 }
 
 /** /sim/*: the control plane, without auth and without counting in the stats. */
@@ -545,5 +572,5 @@ function handleSim(ex: Exchange, sim: SimState): void {
       sim.behaviour = applyBehaviourPatch(sim.behaviour, parsed.patch)
       sendJson(ex, 200, sim.behaviour)
     }
-  } else sendJson(ex, 404, invalidUrl(ex))
+  } else sendJson(ex, 404, errorEnvelope(`Invalid URL (${ex.method} ${ex.url})`, 'invalid_request_error'))
 }
