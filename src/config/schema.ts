@@ -60,7 +60,11 @@ export const logSchema = z
 export const providerSchema = z
   .strictObject({
     id: id.describe('Name the models refer to.'),
-    type: z.literal('openai').describe('Provider family: `openai` is every OpenAI-compatible API.'),
+    type: z
+      .enum(['openai', 'anthropic', 'gemini'])
+      .describe(
+        "Provider family: `openai` is every OpenAI-compatible API; `anthropic` Anthropic's Messages API; `gemini` Google's Generative Language API.",
+      ),
     preset: z
       .enum(PRESET_NAMES)
       .optional()
@@ -74,6 +78,10 @@ export const providerSchema = z
       .optional()
       .describe('The provider key, usually `${ENV_VAR}`. Never logged, scrubbed from errors.'),
     api_version: z.string().optional().describe("Azure OpenAI's api-version query parameter (azure only)."),
+    anthropic_version: z
+      .string()
+      .optional()
+      .describe('The `anthropic-version` header (anthropic only; default 2023-06-01).'),
     headers: z
       .record(z.string(), z.string())
       .optional()
@@ -170,6 +178,14 @@ export const adminSchema = z
 export const modelSchema = z
   .strictObject({
     name: z.string().min(1).describe('The model name clients send (and GET /v1/models lists).'),
+    default_max_tokens: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        'max_tokens sent to providers that require one (anthropic) when the client sets none (default 4096).',
+      ),
     cache: cacheRuleSchema.optional(),
     targets: z
       .array(targetSchema)
@@ -269,6 +285,17 @@ export const configSchema = z
       if (providers.has(provider.id))
         problem(['providers', i, 'id'], `duplicate provider id "${provider.id}"`)
       providers.add(provider.id)
+      if (provider.type !== 'openai') {
+        if (provider.preset !== undefined)
+          problem(['providers', i, 'preset'], 'presets are for type openai only')
+        if (!provider.api_key && !provider.base_url) {
+          problem(['providers', i, 'api_key'], `type ${provider.type} needs an api_key`)
+        }
+        return
+      }
+      if (provider.anthropic_version !== undefined) {
+        problem(['providers', i, 'anthropic_version'], 'anthropic_version is for type anthropic only')
+      }
       const preset = PRESETS[provider.preset ?? 'openai']
       if (!provider.base_url && !('baseUrl' in preset)) {
         problem(['providers', i, 'base_url'], `preset "${provider.preset}" needs a base_url`)

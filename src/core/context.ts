@@ -23,6 +23,8 @@ export interface RequestContext {
   limitsMs: number | undefined
   /** Tokens the answer used, when known (the provider's usage; 0 for a cache hit). */
   usedTokens: number | undefined
+  /** Parameters the answering provider could not honour and dropped (`x-meridian-warning`). */
+  warnings: readonly string[] | undefined
   /** What the cache did; undefined when the route has no cache (no `x-meridian-cache` header then). */
   cache: CacheInfo | undefined
 }
@@ -61,6 +63,7 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     limit: undefined,
     limitsMs: undefined,
     usedTokens: undefined,
+    warnings: undefined,
     cache: undefined,
   }
 }

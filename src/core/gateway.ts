@@ -6,6 +6,7 @@ import {
   handlePurgeProject,
   pathParam,
 } from '../api/admin.js'
+import { anthropicErrorResponse, handleCountTokens, handleMessages } from '../api/anthropic/handler.js'
 import { handleHealth, handleReady } from '../api/health.js'
 import { handleChat } from '../api/openai/chat.js'
 import { handleEmbeddings } from '../api/openai/embeddings.js'
@@ -71,7 +72,7 @@ export type FetchHandler = (req: Request) => Response | Promise<Response>
 export function createGateway(deps: GatewayDeps): FetchHandler {
   const { config } = deps
   const providers = new Map<string, Provider>()
-  for (const p of config.providers) providers.set(p.id, createProvider(p))
+  for (const p of config.providers) providers.set(p.id, createProvider(p, config.models))
   const clock = deps.clock ?? systemClock
   const models = createModelTable(config.models, providers)
   const logger = deps.logger ?? silentLogger
@@ -104,6 +105,22 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
   app.post(
     '/v1/chat/completions',
     route((req, ctx) => handleChat(rt, req, ctx)),
+  )
+  const anthropicRoute = (handler: Handler) => async (c: { req: { raw: Request; path: string } }) => {
+    const ctx = createContext(c.req.raw, c.req.path, clock)
+    try {
+      return await handler(c.req.raw, ctx)
+    } catch (err) {
+      return anthropicErrorResponse(rt, ctx, err)
+    }
+  }
+  app.post(
+    '/v1/messages',
+    anthropicRoute((req, ctx) => handleMessages(rt, req, ctx)),
+  )
+  app.post(
+    '/v1/messages/count_tokens',
+    anthropicRoute((req, ctx) => handleCountTokens(rt, req, ctx)),
   )
   app.post(
     '/v1/embeddings',
@@ -139,7 +156,15 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
   )
   // Wrong methods are told apart here rather than by catch-all routes: a second route matching the same
   // path would take every request off Hono's single-handler fast path.
-  const known = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/health', '/ready'])
+  const known = new Set([
+    '/v1/chat/completions',
+    '/v1/messages',
+    '/v1/messages/count_tokens',
+    '/v1/embeddings',
+    '/v1/models',
+    '/health',
+    '/ready',
+  ])
   app.notFound(
     route((req, ctx) => {
       if (known.has(ctx.path)) {

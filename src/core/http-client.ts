@@ -10,6 +10,11 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST'
   headers: Record<string, string>
   body?: string
+  /**
+   * Request parameters a translating provider could not carry to its upstream and dropped; the client is
+   * told in `x-meridian-warning` (never silently). Not sent upstream.
+   */
+  warnings?: readonly string[]
 }
 
 export interface UpstreamResponse {

@@ -21,6 +21,10 @@ export function baseHeaders(rt: Runtime, ctx: RequestContext, contentType: strin
     if (cache.key !== undefined) headers['x-meridian-cache-key'] = cache.key
   }
   if (ctx.limit !== undefined) rateLimitHeaders(ctx.limit.decision, headers)
+  if (ctx.warnings !== undefined && ctx.warnings.length > 0) {
+    headers['x-meridian-warning'] =
+      `parameters not supported by ${ctx.target ?? 'the provider'}, ignored: ${ctx.warnings.join(', ')}`
+  }
   return headers
 }
 

@@ -45,11 +45,12 @@ export function authenticate(
   headers: Headers,
 ): Principal | Promise<Principal> {
   if (resolve === undefined) return ANONYMOUS
-  const token = bearerToken(headers)
+  // Anthropic's clients send their key in x-api-key; everyone else as a bearer token.
+  const token = bearerToken(headers) ?? (headers.get('x-api-key')?.trim() || undefined)
   if (token === undefined) {
     throw new GatewayError(
       'MERIDIAN_UNAUTHORIZED',
-      'missing gateway key: send it as "Authorization: Bearer <key>"',
+      'missing gateway key: send it as "Authorization: Bearer <key>" (or in x-api-key)',
     )
   }
   const found = resolve(token)

@@ -65,6 +65,7 @@ async function eachTarget<T>(
 
 async function send(
   deps: UpstreamDeps,
+  ctx: RequestContext,
   target: ResolvedTarget,
   op: Operation,
   body: JsonObject,
@@ -72,10 +73,9 @@ async function send(
   signal: AbortSignal,
 ): Promise<UpstreamResponse> {
   const { provider } = target
-  const res = await deps.http.request(provider.buildRequest(op, body, target.model, stream), {
-    signal,
-    timeoutMs: provider.timeoutMs,
-  })
+  const request = provider.buildRequest(op, body, target.model, stream)
+  ctx.warnings = request.warnings
+  const res = await deps.http.request(request, { signal, timeoutMs: provider.timeoutMs })
   if (res.status >= 200 && res.status < 300) return res
   const text = deps.scrub(await res.text())
   throw provider.mapError(res.status, text, (name) => res.header(name))
@@ -91,8 +91,8 @@ export function sendUnary(
   signal: AbortSignal,
 ): Promise<string> {
   return eachTarget(deps, ctx, model, signal, async (target) => {
-    const res = await send(deps, target, op, body, false, signal)
-    return target.provider.parseResponse(op, await res.text())
+    const res = await send(deps, ctx, target, op, body, false, signal)
+    return target.provider.parseResponse(op, await res.text(), { model: target.model, body })
   })
 }
 
@@ -112,7 +112,7 @@ export function openStream(
   signal: AbortSignal,
 ): Promise<OpenStream> {
   return eachTarget(deps, ctx, model, signal, async (target) => {
-    const res = await send(deps, target, 'chat', body, true, signal)
+    const res = await send(deps, ctx, target, 'chat', body, true, signal)
     const options = body.stream_options as { include_usage?: unknown } | undefined
     const includeUsage = options?.include_usage === true
     const rest = target.provider.transformStream(res.body, { includeUsage })[Symbol.asyncIterator]()
@@ -123,5 +123,30 @@ export function openStream(
       res.discard()
       throw err
     }
+  })
+}
+
+/**
+ * A request in the provider's own dialect, passed through untranslated (see `Provider.buildNativeRequest`):
+ * the first target to answer 2xx, its response unread. Every target must support passthrough.
+ */
+export function sendNative(
+  deps: UpstreamDeps,
+  ctx: RequestContext,
+  model: ResolvedModel,
+  body: JsonObject,
+  stream: boolean,
+  signal: AbortSignal,
+): Promise<UpstreamResponse> {
+  return eachTarget(deps, ctx, model, signal, async (target) => {
+    const { provider } = target
+    if (provider.buildNativeRequest === undefined) {
+      throw new GatewayError('MERIDIAN_INTERNAL', `provider ${provider.id} has no passthrough`)
+    }
+    const request = provider.buildNativeRequest(body, target.model, stream)
+    const res = await deps.http.request(request, { signal, timeoutMs: provider.timeoutMs })
+    if (res.status >= 200 && res.status < 300) return res
+    const text = deps.scrub(await res.text())
+    throw provider.mapError(res.status, text, (name) => res.header(name))
   })
 }

@@ -29,7 +29,7 @@ export interface Provider {
    * already speaks OpenAI's format hands the bytes on without a parse and re-serialize). Throws a GatewayError
    * when the body is unusable.
    */
-  parseResponse(op: Operation, text: string): string
+  parseResponse(op: Operation, text: string, request?: ParseContext): string
   /**
    * Stream transform: the upstream body → OpenAI `chat.completion.chunk` payloads, each the JSON text of one
    * chunk (the gateway frames them as SSE and adds `data: [DONE]`). Payloads come in batches, one per
@@ -50,6 +50,14 @@ export interface Provider {
    * `cache_control` arrive intact.
    */
   buildNativeRequest?(body: JsonObject, model: string, stream: boolean): UpstreamRequest
+}
+
+/** The request a response answers, for providers whose responses do not say everything OpenAI's do. */
+export interface ParseContext {
+  /** The upstream's model name. */
+  model: string
+  /** The client's (OpenAI-shaped) body, e.g. for `encoding_format`. */
+  body: JsonObject
 }
 
 /** What a stream transform needs to know of the request it answers. */

@@ -1,0 +1,177 @@
+import type { RequestContext } from '../../core/context.js'
+import { type GatewayError, toGatewayError } from '../../core/errors.js'
+import { baseHeaders, finishRequest } from '../../core/respond.js'
+import type { Runtime } from '../../core/runtime.js'
+import { chatTokens } from '../../limits/estimate.js'
+import { openStream, sendNative, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
+import type { JsonObject } from '../../providers/provider.js'
+import { type ResolvedModel, resolveModel } from '../../routing/models.js'
+import { applyLimits, authorize } from '../openai/admit.js'
+import { readJsonBody, validate } from '../openai/body.js'
+import { countTokens } from './count-tokens.js'
+import { anthropicError, anthropicErrorType } from './errors.js'
+import { chatToMessage } from './from-openai.js'
+import { countTokensRequestSchema, messagesRequestSchema } from './schemas.js'
+import { MessagesStreamTranslator } from './stream.js'
+import { messagesToChat } from './to-openai.js'
+
+const encoder = new TextEncoder()
+
+/** Errors on the Messages routes, in Anthropic's shape (the SDK reads `error.type`). */
+export function anthropicErrorResponse(rt: Runtime, ctx: RequestContext, err: unknown): Response {
+  const error = toGatewayError(err)
+  if (error.code === 'MERIDIAN_INTERNAL') {
+    const cause =
+      error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : String(error.cause)
+    rt.logger.error('unexpected error', { request_id: ctx.id, error: rt.scrub(cause) })
+  }
+  const { status, body } = anthropicError(error)
+  const headers = baseHeaders(rt, ctx, 'application/json')
+  if (error.headers) Object.assign(headers, error.headers)
+  const res = new Response(body, { status, headers })
+  finishRequest(rt, ctx, error.status, error)
+  return res
+}
+
+async function admitMessages(rt: Runtime, req: Request, ctx: RequestContext) {
+  const authorized = authorize(rt, req, ctx)
+  if (authorized) await authorized
+  const body = (await readJsonBody(req, rt.config.server.max_body)) as JsonObject
+  validate(messagesRequestSchema, body)
+  ctx.model = body.model as string
+  ctx.stream = body.stream === true
+  return { body, model: resolveModel(rt.models, ctx.model) }
+}
+
+/**
+ * `POST /v1/messages`: Anthropic's Messages API. A model whose targets all speak it natively gets the
+ * client's request as it is (no double translation: `cache_control` and every other field arrive intact);
+ * any other model is reached through the OpenAI format, translated both ways.
+ */
+export async function handleMessages(rt: Runtime, req: Request, ctx: RequestContext): Promise<Response> {
+  const { body, model } = await admitMessages(rt, req, ctx)
+  const native = model.targets.every((t) => t.provider.dialect === 'anthropic')
+  const translated = native ? undefined : messagesToChat(body)
+  const tokens = () =>
+    chatTokens(translated?.body ?? messagesToChat(body).body, rt.config.limits.default_output_tokens)
+  const limited = applyLimits(rt, ctx, model, tokens)
+  if (limited) await limited
+  if (translated === undefined) return passthrough(rt, req, ctx, body, model)
+  if (translated.dropped.length > 0) ctx.warnings = translated.dropped
+  const requested = ctx.model!
+  if (!ctx.stream) {
+    const completion = await sendUnary(rt, ctx, model, 'chat', translated.body, req.signal)
+    const message = chatToMessage(completion, requested)
+    const res = new Response(message, { status: 200, headers: baseHeaders(rt, ctx, 'application/json') })
+    finishRequest(rt, ctx, 200)
+    return res
+  }
+  const opened = await openStream(rt, ctx, model, translated.body, req.signal)
+  const translator = new MessagesStreamTranslator(requested, `msg_${ctx.id.replaceAll('-', '')}`)
+  let pending = opened.first
+  let ended = false
+  const end = (status: number, error?: GatewayError) => {
+    if (ended) return
+    ended = true
+    finishRequest(rt, ctx, status, error)
+  }
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        let batch = pending
+        pending = undefined
+        if (batch === undefined) {
+          const next = await opened.rest.next()
+          if (next.done) {
+            controller.enqueue(encoder.encode(translator.end().join('')))
+            controller.close()
+            end(200)
+            return
+          }
+          batch = next.value
+        }
+        let out = ''
+        for (const chunk of batch) for (const frame of translator.push(chunk)) out += frame
+        if (out !== '') controller.enqueue(encoder.encode(out))
+      } catch (err) {
+        const error = upstreamFailure(err, opened.provider, rt.scrub)
+        controller.enqueue(
+          encoder.encode(translator.error({ type: anthropicErrorType(error), message: error.message })),
+        )
+        controller.close()
+        end(200, error)
+      }
+    },
+    cancel() {
+      void opened.rest.return?.()
+      end(499)
+    },
+  })
+  const headers = baseHeaders(rt, ctx, 'text/event-stream; charset=utf-8')
+  headers['cache-control'] = 'no-cache'
+  return new Response(stream, { status: 200, headers })
+}
+
+/** The client's Messages request straight to an Anthropic target (targets in order), answered as it comes. */
+async function passthrough(
+  rt: Runtime,
+  req: Request,
+  ctx: RequestContext,
+  body: JsonObject,
+  model: ResolvedModel,
+): Promise<Response> {
+  const res = await sendNative(rt, ctx, model, body, ctx.stream, req.signal)
+  const headers = baseHeaders(rt, ctx, ctx.stream ? 'text/event-stream; charset=utf-8' : 'application/json')
+  if (!ctx.stream) {
+    const text = await res.text()
+    const out = new Response(text, { status: 200, headers })
+    finishRequest(rt, ctx, 200)
+    return out
+  }
+  headers['cache-control'] = 'no-cache'
+  const iterator = res.body[Symbol.asyncIterator]()
+  let ended = false
+  const end = (status: number, error?: GatewayError) => {
+    if (ended) return
+    ended = true
+    finishRequest(rt, ctx, status, error)
+  }
+  // The upstream's own events, byte for byte: it already speaks the client's dialect.
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await iterator.next()
+        if (next.done) {
+          controller.close()
+          end(200)
+        } else controller.enqueue(next.value)
+      } catch (err) {
+        const error = upstreamFailure(err, model.targets[0]!.provider, rt.scrub)
+        const { body: errorBody } = anthropicError(error)
+        controller.enqueue(encoder.encode(`event: error\ndata: ${errorBody}\n\n`))
+        controller.close()
+        end(200, error)
+      }
+    },
+    cancel() {
+      res.discard()
+      end(499)
+    },
+  })
+  return new Response(stream, { status: 200, headers })
+}
+
+/** `POST /v1/messages/count_tokens`: an estimate (see docs/limits.md), in Anthropic's shape. */
+export async function handleCountTokens(rt: Runtime, req: Request, ctx: RequestContext): Promise<Response> {
+  const authorized = authorize(rt, req, ctx)
+  if (authorized) await authorized
+  const body = (await readJsonBody(req, rt.config.server.max_body)) as JsonObject
+  validate(countTokensRequestSchema, body)
+  resolveModel(rt.models, body.model as string)
+  const res = new Response(JSON.stringify(countTokens(body)), {
+    status: 200,
+    headers: baseHeaders(rt, ctx, 'application/json'),
+  })
+  finishRequest(rt, ctx, 200)
+  return res
+}
