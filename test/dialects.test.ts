@@ -22,6 +22,7 @@ beforeAll(async () => {
       { name: 'sim-openai', targets: [{ provider: 'sim', model: 'sim-large' }] },
       { name: 'sim-anthropic', targets: [{ provider: 'claude', model: 'sim-large' }] },
       { name: 'sim-gemini', targets: [{ provider: 'google', model: 'sim-large' }] },
+      { name: 'embed-gemini', targets: [{ provider: 'google', model: 'sim-embed' }] },
     )
   })
   openai = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: GATEWAY_KEY, maxRetries: 0 })
@@ -106,6 +107,24 @@ describe('the openai SDK, through translating providers', () => {
       expect(streamed.type === 'function' && JSON.parse(streamed.function.arguments)).toEqual(args)
     })
   }
+
+  it('embeddings through Gemini come back as OpenAI embeddings (the SDK asks for base64)', async () => {
+    const input = ['first text', 'second text']
+    const result = await openai.embeddings.create({ model: 'embed-gemini', input, dimensions: 64 })
+    expect(result.data.map((d) => d.index)).toEqual([0, 1])
+    for (const d of result.data) {
+      expect(d.embedding).toHaveLength(64)
+      expect(d.embedding.every((x) => Number.isFinite(x))).toBe(true)
+    }
+    expect(result.data[0]!.embedding).not.toEqual(result.data[1]!.embedding)
+    const floats = await openai.embeddings.create({
+      model: 'embed-gemini',
+      input,
+      dimensions: 64,
+      encoding_format: 'float',
+    })
+    expect(floats.data[0]!.embedding.map((x) => Math.fround(x))).toEqual(result.data[0]!.embedding)
+  })
 
   it('tells the client about a parameter a provider cannot honour, and rejects what it must', async () => {
     const res = await stack.post('/v1/chat/completions', {
