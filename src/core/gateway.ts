@@ -94,33 +94,29 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
 
   type Handler = (req: Request, ctx: RequestContext) => Response | Promise<Response>
   const app = new Hono()
-  const route = (handler: Handler) => async (c: { req: { raw: Request; path: string } }) => {
-    const ctx = createContext(c.req.raw, c.req.path, clock)
-    try {
-      return await handler(c.req.raw, ctx)
-    } catch (err) {
-      return errorResponse(rt, ctx, err)
+  type Fail = (rt: Runtime, ctx: RequestContext, err: unknown) => Response
+  /** A route: its context, its handler, and its failures in the route's error shape (OpenAI's by default). */
+  const route =
+    (handler: Handler, fail: Fail = errorResponse) =>
+    async (c: { req: { raw: Request; path: string } }) => {
+      const ctx = createContext(c.req.raw, c.req.path, clock)
+      try {
+        return await handler(c.req.raw, ctx)
+      } catch (err) {
+        return fail(rt, ctx, err)
+      }
     }
-  }
   app.post(
     '/v1/chat/completions',
     route((req, ctx) => handleChat(rt, req, ctx)),
   )
-  const anthropicRoute = (handler: Handler) => async (c: { req: { raw: Request; path: string } }) => {
-    const ctx = createContext(c.req.raw, c.req.path, clock)
-    try {
-      return await handler(c.req.raw, ctx)
-    } catch (err) {
-      return anthropicErrorResponse(rt, ctx, err)
-    }
-  }
   app.post(
     '/v1/messages',
-    anthropicRoute((req, ctx) => handleMessages(rt, req, ctx)),
+    route((req, ctx) => handleMessages(rt, req, ctx), anthropicErrorResponse),
   )
   app.post(
     '/v1/messages/count_tokens',
-    anthropicRoute((req, ctx) => handleCountTokens(rt, req, ctx)),
+    route((req, ctx) => handleCountTokens(rt, req, ctx), anthropicErrorResponse),
   )
   app.post(
     '/v1/embeddings',

@@ -33,6 +33,16 @@ export function anthropicErrorResponse(rt: Runtime, ctx: RequestContext, err: un
   return res
 }
 
+/** `finishRequest` for a stream, whichever of its ends (done, failed, cancelled) comes first. */
+function finishOnce(rt: Runtime, ctx: RequestContext) {
+  let ended = false
+  return (status: number, error?: GatewayError) => {
+    if (ended) return
+    ended = true
+    finishRequest(rt, ctx, status, error)
+  }
+}
+
 async function admitMessages(rt: Runtime, req: Request, ctx: RequestContext) {
   const authorized = authorize(rt, req, ctx)
   if (authorized) await authorized
@@ -69,12 +79,7 @@ export async function handleMessages(rt: Runtime, req: Request, ctx: RequestCont
   const opened = await openStream(rt, ctx, model, translated.body, req.signal)
   const translator = new MessagesStreamTranslator(requested, `msg_${ctx.id.replaceAll('-', '')}`)
   let pending = opened.first
-  let ended = false
-  const end = (status: number, error?: GatewayError) => {
-    if (ended) return
-    ended = true
-    finishRequest(rt, ctx, status, error)
-  }
+  const end = finishOnce(rt, ctx)
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
@@ -130,12 +135,7 @@ async function passthrough(
   }
   headers['cache-control'] = 'no-cache'
   const iterator = res.body[Symbol.asyncIterator]()
-  let ended = false
-  const end = (status: number, error?: GatewayError) => {
-    if (ended) return
-    ended = true
-    finishRequest(rt, ctx, status, error)
-  }
+  const end = finishOnce(rt, ctx)
   // The upstream's own events, byte for byte: it already speaks the client's dialect.
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
