@@ -134,6 +134,14 @@ describe('the openai SDK, through translating providers', () => {
     })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-meridian-warning')).toMatch(/logit_bias/)
+    // An unknown field is named too, even one whose name could not go into a header as it is.
+    const odd = await stack.post('/v1/chat/completions', {
+      model: 'sim-gemini',
+      messages: question,
+      'x_new\nparam_é': 1,
+    })
+    expect(odd.status).toBe(200)
+    expect(odd.headers.get('x-meridian-warning')).toMatch(/x_new\?param_\?/)
     const rejected = await stack.post('/v1/chat/completions', {
       model: 'sim-anthropic',
       messages: question,

@@ -22,8 +22,10 @@ export function baseHeaders(rt: Runtime, ctx: RequestContext, contentType: strin
   }
   if (ctx.limit !== undefined) rateLimitHeaders(ctx.limit.decision, headers)
   if (ctx.warnings !== undefined && ctx.warnings.length > 0) {
+    // The names may be a client's own JSON keys: only printable ASCII may go into a header value.
+    const names = ctx.warnings.join(', ').replace(/[^\x20-\x7e]/g, '?')
     headers['x-meridian-warning'] =
-      `parameters not supported by ${ctx.target ?? 'the provider'}, ignored: ${ctx.warnings.join(', ')}`
+      `parameters not supported by ${ctx.target ?? 'the provider'}, ignored: ${names}`
   }
   return headers
 }
