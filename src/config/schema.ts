@@ -233,8 +233,10 @@ export const limitsSchema = z
       .number()
       .int()
       .positive()
-      .default(50)
-      .describe('A store check slower than this counts as a store error.'),
+      .default(250)
+      .describe(
+        'A store check slower than this counts as a store error. Checks of a burst queue in Redis (~0.1 ms each), so this must cover the largest burst expected.',
+      ),
     default_output_tokens: limitCount
       .default(1024)
       .describe('Output tokens a `tpm` check reserves for a request that sets no max_tokens.'),

@@ -7,7 +7,7 @@ export interface RedisLimitsOptions {
   url: string
   /** Namespace of every key this store writes (default `meridian:rl:`). */
   prefix?: string
-  /** A command without a reply by then rejects (default 50 ms: a limit check sits on every request's path). */
+  /** A command without a reply by then rejects (default 250 ms: long enough for a burst queued in Redis). */
   timeoutMs?: number
   /** A connection attempt is abandoned after this long (default 2000 ms). */
   connectTimeoutMs?: number
@@ -268,7 +268,7 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
   const leaseMs = options.leaseMs ?? LEASE_MS
   const connection = redisConnection<Scripts>({
     url: options.url,
-    timeoutMs: options.timeoutMs ?? 50,
+    timeoutMs: options.timeoutMs ?? 250,
     connectTimeoutMs: options.connectTimeoutMs,
     maxBackoffMs: options.maxBackoffMs,
     onError: options.onError,
