@@ -33,6 +33,11 @@ export function anthropicErrorResponse(rt: Runtime, ctx: RequestContext, err: un
   return res
 }
 
+/** The provider of the target that answered (`ctx.target`), for naming it in a failure. */
+function answering(model: ResolvedModel, ctx: RequestContext) {
+  return (model.targets.find((t) => t.label === ctx.target) ?? model.targets[0]!).provider
+}
+
 /** `finishRequest` for a stream, whichever of its ends (done, failed, cancelled) comes first. */
 function finishOnce(rt: Runtime, ctx: RequestContext) {
   let ended = false
@@ -128,7 +133,13 @@ async function passthrough(
   const res = await sendNative(rt, ctx, model, body, ctx.stream, req.signal)
   const headers = baseHeaders(rt, ctx, ctx.stream ? 'text/event-stream; charset=utf-8' : 'application/json')
   if (!ctx.stream) {
-    const text = await res.text()
+    let text: string
+    try {
+      text = await res.text()
+    } catch (err) {
+      // A body cut off or timed out on the way is the upstream's failure (502/504), not ours.
+      throw upstreamFailure(err, answering(model, ctx), rt.scrub)
+    }
     const out = new Response(text, { status: 200, headers })
     finishRequest(rt, ctx, 200)
     return out
@@ -146,7 +157,7 @@ async function passthrough(
           end(200)
         } else controller.enqueue(next.value)
       } catch (err) {
-        const error = upstreamFailure(err, model.targets[0]!.provider, rt.scrub)
+        const error = upstreamFailure(err, answering(model, ctx), rt.scrub)
         const { body: errorBody } = anthropicError(error)
         controller.enqueue(encoder.encode(`event: error\ndata: ${errorBody}\n\n`))
         controller.close()
