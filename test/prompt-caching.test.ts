@@ -1,43 +1,21 @@
 import { readFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { GATEWAY_KEY, type Stack, startStack } from './helpers/stack.js'
+import { stackBehindAnthropic } from './helpers/anthropic-upstream.js'
+import { GATEWAY_KEY, type Stack } from './helpers/stack.js'
 
 // An Anthropic stand-in that keeps every request body it receives and answers with a recorded message whose
 // usage reports cache reads and writes, so the test sees what reached "Anthropic" and what came back.
 const MESSAGE = readFileSync(new URL('./fixtures/anthropic/message.json', import.meta.url), 'utf8')
 const received: Record<string, unknown>[] = []
-let upstream: Server
 let stack: Stack
 
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
-    let body = ''
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString()
-    })
-    req.on('end', () => {
-      received.push(JSON.parse(body))
-      res.writeHead(200, { 'content-type': 'application/json' }).end(MESSAGE)
-    })
-  })
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
-  const { port } = upstream.address() as AddressInfo
-  stack = await startStack((config) => {
-    config.providers!.push({
-      id: 'claude',
-      type: 'anthropic',
-      base_url: `http://127.0.0.1:${port}/v1`,
-      api_key: 'sk-ant-test-0000',
-    })
-    config.models!.push({ name: 'claude', targets: [{ provider: 'claude', model: 'claude-sonnet-4-5' }] })
+  stack = await stackBehindAnthropic((body, res) => {
+    received.push(JSON.parse(body))
+    res.writeHead(200, { 'content-type': 'application/json' }).end(MESSAGE)
   })
 })
-afterAll(async () => {
-  await stack.close()
-  await new Promise((resolve) => upstream.close(resolve))
-})
+afterAll(() => stack.close())
 
 const LONG_CONTEXT = 'A long shared document. '.repeat(200)
 

@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../core/context.js'
 import { type GatewayError, toGatewayError } from '../../core/errors.js'
-import { baseHeaders, finishRequest } from '../../core/respond.js'
+import { baseHeaders, finishRequest, jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
 import { chatTokens } from '../../limits/estimate.js'
 import { openStream, sendNative, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
@@ -8,6 +8,7 @@ import type { JsonObject } from '../../providers/provider.js'
 import { type ResolvedModel, resolveModel } from '../../routing/models.js'
 import { applyLimits, authorize } from '../openai/admit.js'
 import { readJsonBody, validate } from '../openai/body.js'
+import { sseResponse } from '../openai/chat-upstream.js'
 import { countTokens } from './count-tokens.js'
 import { anthropicError, anthropicErrorType } from './errors.js'
 import { chatToMessage } from './from-openai.js'
@@ -77,9 +78,7 @@ export async function handleMessages(rt: Runtime, req: Request, ctx: RequestCont
   if (!ctx.stream) {
     const completion = await sendUnary(rt, ctx, model, 'chat', translated.body, req.signal)
     const message = chatToMessage(completion, requested)
-    const res = new Response(message, { status: 200, headers: baseHeaders(rt, ctx, 'application/json') })
-    finishRequest(rt, ctx, 200)
-    return res
+    return jsonResponse(rt, ctx, 200, message)
   }
   const opened = await openStream(rt, ctx, model, translated.body, req.signal)
   const translator = new MessagesStreamTranslator(requested, `msg_${ctx.id.replaceAll('-', '')}`)
@@ -117,9 +116,7 @@ export async function handleMessages(rt: Runtime, req: Request, ctx: RequestCont
       end(499)
     },
   })
-  const headers = baseHeaders(rt, ctx, 'text/event-stream; charset=utf-8')
-  headers['cache-control'] = 'no-cache'
-  return new Response(stream, { status: 200, headers })
+  return sseResponse(rt, ctx, stream)
 }
 
 /** The client's Messages request straight to an Anthropic target (targets in order), answered as it comes. */
@@ -131,7 +128,6 @@ async function passthrough(
   model: ResolvedModel,
 ): Promise<Response> {
   const res = await sendNative(rt, ctx, model, body, ctx.stream, req.signal)
-  const headers = baseHeaders(rt, ctx, ctx.stream ? 'text/event-stream; charset=utf-8' : 'application/json')
   if (!ctx.stream) {
     let text: string
     try {
@@ -140,11 +136,8 @@ async function passthrough(
       // A body cut off or timed out on the way is the upstream's failure (502/504), not ours.
       throw upstreamFailure(err, answering(model, ctx), rt.scrub)
     }
-    const out = new Response(text, { status: 200, headers })
-    finishRequest(rt, ctx, 200)
-    return out
+    return jsonResponse(rt, ctx, 200, text)
   }
-  headers['cache-control'] = 'no-cache'
   const iterator = res.body[Symbol.asyncIterator]()
   const end = finishOnce(rt, ctx)
   // The upstream's own events, byte for byte: it already speaks the client's dialect.
@@ -169,7 +162,7 @@ async function passthrough(
       end(499)
     },
   })
-  return new Response(stream, { status: 200, headers })
+  return sseResponse(rt, ctx, stream)
 }
 
 /** `POST /v1/messages/count_tokens`: an estimate (see docs/limits.md), in Anthropic's shape. */
@@ -179,10 +172,5 @@ export async function handleCountTokens(rt: Runtime, req: Request, ctx: RequestC
   const body = (await readJsonBody(req, rt.config.server.max_body)) as JsonObject
   validate(countTokensRequestSchema, body)
   resolveModel(rt.models, body.model as string)
-  const res = new Response(JSON.stringify(countTokens(body)), {
-    status: 200,
-    headers: baseHeaders(rt, ctx, 'application/json'),
-  })
-  finishRequest(rt, ctx, 200)
-  return res
+  return jsonResponse(rt, ctx, 200, JSON.stringify(countTokens(body)))
 }
