@@ -111,6 +111,30 @@ describe('rate limits', () => {
     expect(header(exact, 'x-ratelimit-remaining-tokens')).toBe('0')
   })
 
+  it('tpm: a request through /v1/messages is settled to the tokens its answer used', async () => {
+    const tpm = 5000
+    const { url } = await start({ tpm })
+    const ask = () =>
+      fetch(`${url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': GATEWAY_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gpt-4o-mini',
+          max_tokens: 1000,
+          messages: [{ role: 'user', content: 'Hi' }],
+        }),
+      })
+    const first = await ask()
+    expect(first.status).toBe(200)
+    const reserved = tpm - Number(header(first, 'x-ratelimit-remaining-tokens'))
+    const { usage } = await first.json()
+    const used = usage.input_tokens + usage.output_tokens
+    expect(used).toBeLessThan(reserved)
+    // The second check sees the first request's actual use, not its reservation.
+    const second = await ask()
+    expect(Number(header(second, 'x-ratelimit-remaining-tokens'))).toBe(tpm - used - reserved)
+  })
+
   it('tpm: a request larger than the limit itself is refused without a Retry-After', async () => {
     const { post } = await start({ tpm: 500 })
     const res = await post('/v1/chat/completions', chatBody({ max_tokens: 600 }))

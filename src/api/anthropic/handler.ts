@@ -2,7 +2,7 @@ import type { RequestContext } from '../../core/context.js'
 import { type GatewayError, toGatewayError } from '../../core/errors.js'
 import { baseHeaders, finishRequest, jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
-import { chatTokens } from '../../limits/estimate.js'
+import { chatTokens, usedTokens } from '../../limits/estimate.js'
 import { openStream, sendNative, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
 import type { JsonObject } from '../../providers/provider.js'
 import { type ResolvedModel, resolveModel } from '../../routing/models.js'
@@ -77,6 +77,7 @@ export async function handleMessages(rt: Runtime, req: Request, ctx: RequestCont
   const requested = ctx.model!
   if (!ctx.stream) {
     const completion = await sendUnary(rt, ctx, model, 'chat', translated.body, req.signal)
+    if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(completion)
     const message = chatToMessage(completion, requested)
     return jsonResponse(rt, ctx, 200, message)
   }
