@@ -1,5 +1,6 @@
 /** `npm run bench -- <name> [flags]`: one benchmark per question; see BENCHMARKS.md for results. */
 import { cache } from './cache.js'
+import { classifier } from './classifier.js'
 import { instructions } from './instructions.js'
 import { limits } from './limits.js'
 import { overhead } from './overhead.js'
@@ -11,6 +12,7 @@ const benches: Record<string, (argv: string[]) => Promise<void>> = {
   instructions,
   cache,
   limits,
+  classifier,
 }
 
 const [name, ...rest] = process.argv.slice(2)

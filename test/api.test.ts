@@ -109,14 +109,21 @@ describe('other routes', () => {
     expect((stack.sim.stats().last_request!.body as { model: string }).model).toBe('sim-embed')
   })
 
-  it('GET /v1/models lists the configured names', async () => {
+  it('GET /v1/models lists the configured names, then the auto-routing aliases', async () => {
     const res = await fetch(`${stack.url}/v1/models`, {
       headers: { authorization: 'Bearer mk-test-key-0123456789' },
     })
     expect(res.status).toBe(200)
     const body = await res.json()
     expect(validateAgainstSpec('ListModelsResponse', body)).toEqual([])
-    expect(body.data.map((m: { id: string }) => m.id)).toEqual(['gpt-4o-mini', 'text-embedding-3-small'])
+    expect(body.data.map((m: { id: string }) => m.id)).toEqual([
+      'gpt-4o-mini',
+      'text-embedding-3-small',
+      'auto',
+      'auto:eco',
+      'auto:balanced',
+      'auto:sport',
+    ])
   })
 
   it('GET /health needs no key', async () => {

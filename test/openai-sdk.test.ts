@@ -66,7 +66,7 @@ describe('the official openai SDK against Meridian', () => {
   it('models.list', async () => {
     const ids: string[] = []
     for await (const model of client.models.list()) ids.push(model.id)
-    expect(ids).toEqual(['gpt-4o-mini', 'text-embedding-3-small'])
+    expect(ids.slice(0, 3)).toEqual(['gpt-4o-mini', 'text-embedding-3-small', 'auto'])
   })
 
   it('raises its own error classes', async () => {

@@ -1,4 +1,5 @@
 import { PRESET_NAMES, PRESETS } from '../providers/openai-compatible/presets.js'
+import { DEFAULT_TABLE } from '../routing/table.js'
 import type { ConfigInput } from './schema.js'
 
 /**
@@ -24,13 +25,18 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   return { providers, models, keys: gatewayKeys(env) }
 }
 
-/** The demo: one model, `demo`, answered by the simulated upstream at `simUrl`. */
+/**
+ * The demo: the model `demo`, and every model of the shipped routing table so `model: "auto"` works, all
+ * answered by the simulated upstream at `simUrl`.
+ */
 export function demoConfig(simUrl: string, env: Readonly<Record<string, string | undefined>>): ConfigInput {
+  const routed = [...new Set(Object.values(DEFAULT_TABLE).flatMap((cells) => Object.values(cells)))]
   return {
     providers: [{ id: 'sim', type: 'openai', base_url: `${simUrl}/v1`, api_key: 'sim-demo-key' }],
     models: [
       { name: 'demo', targets: [{ provider: 'sim', model: 'demo' }] },
       { name: 'demo-embedding', targets: [{ provider: 'sim', model: 'demo-embedding' }] },
+      ...routed.map((name) => ({ name, targets: [{ provider: 'sim', model: name }] })),
     ],
     keys: gatewayKeys(env),
   }

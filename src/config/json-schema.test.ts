@@ -15,6 +15,7 @@ describe('configJsonSchema', () => {
       'limits',
       'cache',
       'admin',
+      'routing',
     ])
     expect(schema.properties.server!.properties!.max_body).toMatchObject({ default: '10MB' })
     expect(schema.properties.server!.properties!.port!.description).toContain('Port')

@@ -1,5 +1,8 @@
 import { z } from 'zod'
 import { PRESET_NAMES, PRESETS } from '../providers/openai-compatible/presets.js'
+import { BUCKETS } from '../routing/catalog-data.js'
+import { LABELS, MODES } from '../routing/labels.js'
+import { routingProblems } from '../routing/table.js'
 import { DURATION_PATTERN, parseDuration } from './duration.js'
 import { parseSize, SIZE_PATTERN } from './size.js'
 
@@ -175,6 +178,15 @@ export const adminSchema = z
   })
   .describe('The admin API.')
 
+const usd = z.number().nonnegative()
+
+export const priceSchema = z.strictObject({
+  input: usd.describe('Prompt tokens.'),
+  output: usd.describe('Completion tokens.'),
+  cached_input: usd.optional().describe("Prompt tokens read from a provider's prompt cache."),
+  cache_write: usd.optional().describe("Prompt tokens written to a provider's prompt cache."),
+})
+
 export const modelSchema = z
   .strictObject({
     name: z.string().min(1).describe('The model name clients send (and GET /v1/models lists).'),
@@ -187,6 +199,15 @@ export const modelSchema = z
         'max_tokens sent to providers that require one (anthropic) when the client sets none (default 4096).',
       ),
     cache: cacheRuleSchema.optional(),
+    bucket: z
+      .enum(BUCKETS)
+      .optional()
+      .describe(
+        "Its capability bucket, for auto-routing's quality floor and fallbacks. Default: the catalog's, by this name or its first target's model.",
+      ),
+    price: priceSchema
+      .optional()
+      .describe("USD per million tokens. Default: the catalog's, by this name or its first target's model."),
     targets: z
       .array(targetSchema)
       .min(1)
@@ -195,6 +216,38 @@ export const modelSchema = z
       ),
   })
   .describe('A model clients may ask for.')
+
+const mode = z.enum(MODES)
+
+/** Cells of the routing table: mode → task type → model name. */
+const routingTable = z
+  .partialRecord(mode, z.partialRecord(z.enum(LABELS), z.string().min(1)))
+  .describe(
+    'Cells replacing the shipped table: mode → task type → a model name (configured, or known to the catalog).',
+  )
+
+export const routingSchema = z
+  .strictObject({
+    default_mode: mode.default('balanced').describe('The mode of `model: "auto"` without `x-meridian-mode`.'),
+    table: routingTable.default({}),
+    reference: z
+      .partialRecord(z.enum(LABELS), z.string().min(1))
+      .default({})
+      .describe(
+        "The model each task type's savings are measured against. Default: sport's choice for the task type.",
+      ),
+    projects: z
+      .record(
+        id,
+        z.strictObject({
+          default_mode: mode.optional(),
+          table: routingTable.optional(),
+        }),
+      )
+      .default({})
+      .describe("Per-project default modes and table cells (over the deployment's own)."),
+  })
+  .describe('Auto-routing: `model: "auto"` picks a model per request (see docs/auto-routing.md).')
 
 const limitCount = z.number().int().positive()
 
@@ -278,6 +331,7 @@ export const configSchema = z
     limits: limitsSchema.prefault({}),
     cache: cacheSchema.prefault({}),
     admin: adminSchema.prefault({}),
+    routing: routingSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const problem = (path: (string | number)[], message: string) =>
@@ -322,6 +376,7 @@ export const configSchema = z
     })
     const { ttl } = config.cache
     if (ttl.default > ttl.max) problem(['cache', 'ttl', 'default'], 'longer than cache.ttl.max')
+    for (const { path, message } of routingProblems(config as Config)) problem(path, message)
     const keys = new Set<string>()
     config.keys.forEach((key, i) => {
       if (keys.has(key.key)) problem(['keys', i, 'key'], 'duplicate key')
@@ -338,3 +393,5 @@ export type CacheConfig = Config['cache']
 export type LimitsConfig = Config['limits']
 export type LimitSet = z.output<typeof limitSetSchema>
 export type CacheRule = z.output<typeof cacheRuleSchema>
+export type RoutingConfig = z.output<typeof routingSchema>
+export type PriceConfig = z.output<typeof priceSchema>

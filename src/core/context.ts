@@ -1,4 +1,6 @@
 import type { LimitGrant } from '../limits/limiter.js'
+import type { RouteInfo } from '../routing/auto.js'
+import type { Usage } from '../routing/cost.js'
 import type { Clock } from './clock.js'
 
 /** What the gateway learns about one request as it passes through; read by timing headers and the request log. */
@@ -27,6 +29,10 @@ export interface RequestContext {
   warnings: readonly string[] | undefined
   /** What the cache did; undefined when the route has no cache (no `x-meridian-cache` header then). */
   cache: CacheInfo | undefined
+  /** What auto-routing chose, when the client asked for `auto`. */
+  route: RouteInfo | undefined
+  /** The answer's token usage, read for auto-routed requests (their log line prices it). */
+  usage: Usage | undefined
 }
 
 /** `x-meridian-cache` and its companions. */
@@ -65,5 +71,7 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     usedTokens: undefined,
     warnings: undefined,
     cache: undefined,
+    route: undefined,
+    usage: undefined,
   }
 }

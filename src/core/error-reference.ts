@@ -6,7 +6,8 @@ const MEANING: Record<keyof typeof ErrorCodes, string> = {
     'The body breaks the API schema; `param` names the field (e.g. `messages[1].role`).',
   MERIDIAN_UNAUTHORIZED: 'The gateway key is missing or unknown.',
   MERIDIAN_NOT_FOUND: 'No such route.',
-  MERIDIAN_MODEL_NOT_FOUND: 'The model is not configured; `param` is `model`.',
+  MERIDIAN_MODEL_NOT_FOUND:
+    'The model is not configured (or `auto:<mode>` names no mode, or `x-meridian-model-prefer` no model); `param` is `model` when the body named it.',
   MERIDIAN_METHOD_NOT_ALLOWED: 'The route exists but not with this method.',
   MERIDIAN_BODY_TOO_LARGE: 'The body is larger than `server.max_body`.',
   MERIDIAN_UNSUPPORTED_MEDIA_TYPE: 'A content type other than JSON was declared.',
@@ -25,6 +26,8 @@ const MEANING: Record<keyof typeof ErrorCodes, string> = {
   MERIDIAN_UPSTREAM_TIMEOUT:
     'The provider sent nothing for `timeout_ms` (head, or a silence inside a stream).',
   MERIDIAN_CLIENT_CLOSED: 'The client went away first; only the request log sees it.',
+  MERIDIAN_NO_ROUTE:
+    '`model: "auto"`: no configured model clears the quality floor of the task type in that mode; configure one (see docs/auto-routing.md) or name a model.',
   MERIDIAN_NOT_READY: '`GET /ready`: a dependency did not answer.',
   MERIDIAN_LIMITS_UNAVAILABLE:
     'The rate-limit store (Redis) did not answer and `limits.on_store_error` is `closed`; with `open` (the default) the request is admitted instead.',

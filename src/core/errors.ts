@@ -24,6 +24,8 @@ export const ErrorCodes = {
   MERIDIAN_UPSTREAM_TIMEOUT: { status: 504, type: 'timeout_error', retryable: true },
   /** The client went away before the answer was complete (nginx's 499); it never sees this. */
   MERIDIAN_CLIENT_CLOSED: { status: 499, type: 'client_closed', retryable: false },
+  /** Auto-routing: no configured model clears the quality floor of the request's task type. */
+  MERIDIAN_NO_ROUTE: { status: 503, type: 'server_error', retryable: false },
   MERIDIAN_NOT_READY: { status: 503, type: 'server_error', retryable: true },
   /** The rate-limit store cannot answer and `limits.on_store_error` is `closed`. */
   MERIDIAN_LIMITS_UNAVAILABLE: { status: 503, type: 'server_error', retryable: true },

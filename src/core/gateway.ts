@@ -22,6 +22,7 @@ import type { LimitStore } from '../limits/store.js'
 import { staticKeys } from '../pipeline/auth.js'
 import type { Provider } from '../providers/provider.js'
 import { createProvider } from '../providers/registry.js'
+import { createAutoRouter } from '../routing/auto.js'
 import { createModelTable } from '../routing/models.js'
 import { type Logger, silentLogger } from '../telemetry/logger.js'
 import { type Clock, systemClock } from './clock.js'
@@ -84,13 +85,14 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     scrub: createScrubber([...providers.values()].flatMap((p) => p.secrets)),
     keys: staticKeys(config.keys),
     models,
+    router: createAutoRouter(config, models),
     readiness: deps.readiness ?? [],
     limiter: limiter(config, deps.limits, logger, clock),
     cache: deps.cache ? cacheEngine(deps.cache, logger, clock) : undefined,
     flights: new Flights(),
     cacheRules: new Map(Object.entries(config.cache.projects)),
   }
-  const modelsJson = modelsListJson(models, Math.floor(clock.epoch() / 1000))
+  const modelsJson = modelsListJson(models, Math.floor(clock.epoch() / 1000), rt.router.aliases)
 
   type Handler = (req: Request, ctx: RequestContext) => Response | Promise<Response>
   const app = new Hono()

@@ -1,4 +1,6 @@
 import { rateLimitHeaders } from '../limits/limiter.js'
+import type { RouteInfo } from '../routing/auto.js'
+import { costOf, type Usage } from '../routing/cost.js'
 import { serverTiming } from '../telemetry/server-timing.js'
 import type { RequestContext } from './context.js'
 import { type GatewayError, toGatewayError } from './errors.js'
@@ -21,6 +23,13 @@ export function baseHeaders(rt: Runtime, ctx: RequestContext, contentType: strin
     if (cache.key !== undefined) headers['x-meridian-cache-key'] = cache.key
   }
   if (ctx.limit !== undefined) rateLimitHeaders(ctx.limit.decision, headers)
+  const route = ctx.route
+  if (route !== undefined) {
+    headers['x-meridian-model'] = route.model
+    headers['x-meridian-mode'] = route.mode
+    if (route.label !== undefined) headers['x-meridian-task-type'] = route.label
+    if (route.reason !== undefined) headers['x-meridian-route-reason'] = route.reason
+  }
   if (ctx.warnings !== undefined && ctx.warnings.length > 0) {
     // The names may be a client's own JSON keys: only printable ASCII may go into a header value.
     const names = ctx.warnings.join(', ').replace(/[^\x20-\x7e]/g, '?')
@@ -74,9 +83,25 @@ export function finishRequest(rt: Runtime, ctx: RequestContext, status: number, 
     target: ctx.target,
     stream: ctx.stream,
     cache: ctx.cache?.status,
+    mode: ctx.route?.mode,
+    task_type: ctx.route?.label,
+    routed_to: ctx.route?.model,
+    reference_model: ctx.route?.reference,
+    ...(ctx.route !== undefined && ctx.usage !== undefined ? routeCosts(ctx.route, ctx.usage) : undefined),
     duration_ms: Math.round((rt.clock.now() - ctx.start) * 1000) / 1000,
     upstream_ms: Math.round(ctx.upstreamMs * 1000) / 1000,
     error: error?.code,
     message: error ? rt.scrub(error.message) : undefined,
   })
+}
+
+/** The log fields of an auto-routed answer's cost, and what its reference model would have cost for the same tokens. */
+function routeCosts(route: RouteInfo, usage: Usage) {
+  const usd = (n: number | undefined) => (n === undefined ? undefined : Math.round(n * 1e9) / 1e9)
+  return {
+    prompt_tokens: usage.prompt,
+    completion_tokens: usage.completion,
+    cost_usd: usd(costOf(route.price, usage)),
+    reference_cost_usd: usd(costOf(route.referencePrice, usage)),
+  }
 }

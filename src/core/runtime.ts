@@ -4,6 +4,7 @@ import type { CacheRule, Config } from '../config/schema.js'
 import type { Limiter } from '../limits/limiter.js'
 import type { KeyResolver } from '../pipeline/auth.js'
 import type { UpstreamDeps } from '../pipeline/upstream.js'
+import type { AutoRouter } from '../routing/auto.js'
 import type { ResolvedModel } from '../routing/models.js'
 import type { Logger } from '../telemetry/logger.js'
 import type { Clock } from './clock.js'
@@ -21,6 +22,8 @@ export interface Runtime extends UpstreamDeps {
   logger: Logger
   keys: KeyResolver | undefined
   models: ReadonlyMap<string, ResolvedModel>
+  /** Resolves `model: "auto"` and `auto:<mode>`. */
+  router: AutoRouter
   readiness: readonly ReadinessCheck[]
   /** Undefined when no key or project has limits. */
   limiter: Limiter | undefined

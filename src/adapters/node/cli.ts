@@ -77,7 +77,9 @@ async function serve(argv: string[]): Promise<number> {
     stopSim = () => simulated.close()
     config = validateConfig(demoConfig(simulated.url, process.env), process.env, 'demo')
     console.log(`meridian: no config file and no provider keys in the environment: starting the demo.`)
-    console.log(`meridian: the simulated upstream (meridian sim) answers model "demo" at ${simulated.url}`)
+    console.log(
+      `meridian: the simulated upstream (meridian sim) answers model "demo" (and "auto", routed over the shipped routing table) at ${simulated.url}`,
+    )
   } else {
     config = source.config
     const from = source.kind === 'file' ? source.path : `the environment (${source.providers.join(', ')})`

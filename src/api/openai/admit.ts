@@ -14,13 +14,37 @@ export async function admit<S extends z.ZodType<{ model: string }>>(
   req: Request,
   ctx: RequestContext,
   schema: S,
+  resolve: (rt: Runtime, req: Request, ctx: RequestContext, body: z.output<S>) => ResolvedModel = named,
 ): Promise<{ body: z.output<S>; model: ResolvedModel }> {
   const authorized = authorize(rt, req, ctx)
   if (authorized) await authorized
   const body = await readJsonBody(req, rt.config.server.max_body)
   validate(schema, body)
   ctx.model = body.model
-  return { body, model: resolveModel(rt.models, body.model) }
+  return { body, model: resolve(rt, req, ctx, body) }
+}
+
+/** The configured model the request names. */
+function named(rt: Runtime, _req: Request, _ctx: RequestContext, body: { model: string }): ResolvedModel {
+  return resolveModel(rt.models, body.model)
+}
+
+/**
+ * The configured model the request names, or for `auto` and `auto:<mode>` (unless a model of that name is
+ * configured) the one auto-routing picks for it.
+ */
+export function routedModel(
+  rt: Runtime,
+  req: Request,
+  ctx: RequestContext,
+  body: { model: string; messages?: unknown; tools?: unknown; response_format?: unknown },
+): ResolvedModel {
+  const model = rt.models.get(body.model)
+  if (model !== undefined) return model
+  const routed = rt.router.route(body.model, req.headers, body, ctx.project)
+  if (routed === undefined) return resolveModel(rt.models, body.model)
+  ctx.route = routed.info
+  return routed.model
 }
 
 /** Checks the gateway key and records the caller's project; returns a promise only if the key store is async. */

@@ -11,6 +11,7 @@ import type { Runtime } from '../../core/runtime.js'
 import { usedTokens } from '../../limits/estimate.js'
 import { openStream, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
 import type { JsonObject } from '../../providers/provider.js'
+import { usageOf } from '../../routing/cost.js'
 import type { ResolvedModel } from '../../routing/models.js'
 import { logOutcome, sseResponse, streamChat, unaryChat } from './chat-upstream.js'
 import { sseBody } from './stream.js'
@@ -137,6 +138,7 @@ async function flyUnary(call: Call, flight: Flight, key: string, plan: CachePlan
   flight.target = ctx.target
   flight.upstreamMs = ctx.upstreamMs
   if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(text)
+  if (ctx.route !== undefined) ctx.usage = usageOf(text)
   flight.finish(text, plan.write ? store(call, key, plan, text, storableCompletion(text)) : undefined)
 }
 
@@ -171,6 +173,7 @@ async function flyStream(call: Call, flight: Flight, key: string, plan: CachePla
   flight.upstreamMs = ctx.upstreamMs + (rt.clock.now() - started)
   const completion = assembler.result()
   if (ctx.limit?.reserved && completion !== undefined) ctx.usedTokens = usedTokens(completion)
+  if (ctx.route !== undefined && completion !== undefined) ctx.usage = usageOf(completion)
   flight.finish(
     completion,
     plan.write ? store(call, key, plan, completion ?? '', completion !== undefined) : undefined,

@@ -4,6 +4,7 @@ import type { Runtime } from '../../core/runtime.js'
 import { usedTokens } from '../../limits/estimate.js'
 import { openStream, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
 import type { JsonObject } from '../../providers/provider.js'
+import { usageOf } from '../../routing/cost.js'
 import type { ResolvedModel } from '../../routing/models.js'
 import { type StreamOutcome, sseBody } from './stream.js'
 
@@ -17,6 +18,7 @@ export async function unaryChat(
 ): Promise<Response> {
   const completion = await sendUnary(rt, ctx, model, 'chat', body, req.signal)
   if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(completion)
+  if (ctx.route !== undefined) ctx.usage = usageOf(completion)
   return jsonResponse(rt, ctx, 200, completion)
 }
 
@@ -30,9 +32,10 @@ export async function streamChat(
 ): Promise<Response> {
   // The client leaving aborts the upstream request through req.signal, mid-stream too.
   const opened = await openStream(rt, ctx, model, body, req.signal)
+  if (ctx.route !== undefined && opened.first !== undefined) noteUsage(opened.first, ctx)
   const stream = sseBody(
     opened.first,
-    opened.rest,
+    ctx.route === undefined ? opened.rest : withUsage(opened.rest, ctx),
     (err) => upstreamFailure(err, opened.provider, rt.scrub),
     logOutcome(rt, ctx),
     () => void opened.rest.return?.(),
@@ -53,4 +56,20 @@ export function logOutcome(rt: Runtime, ctx: RequestContext): (outcome: StreamOu
     else if (outcome.kind === 'cancelled') finishRequest(rt, ctx, 499)
     else finishRequest(rt, ctx, 200)
   }
+}
+
+/** The stream's batches, unchanged, noting the usage its final chunk reports (with `include_usage`). */
+async function* withUsage(rest: AsyncIterator<string[]>, ctx: RequestContext): AsyncGenerator<string[]> {
+  for (;;) {
+    const next = await rest.next()
+    if (next.done) return
+    noteUsage(next.value, ctx)
+    yield next.value
+  }
+}
+
+/** The usage chunk is a stream's last: only a batch's last payload can be it. */
+function noteUsage(batch: string[], ctx: RequestContext): void {
+  const last = batch[batch.length - 1]
+  if (last?.includes('"usage"')) ctx.usage = usageOf(last) ?? ctx.usage
 }
