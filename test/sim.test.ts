@@ -322,6 +322,161 @@ describe('timing', () => {
   })
 })
 
+/** Reads a stream until it ends or breaks: the text received and whether it ended cleanly. */
+async function readUntilEnd(res: Response): Promise<{ raw: string; clean: boolean }> {
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  let raw = ''
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return { raw, clean: true }
+      raw += decoder.decode(value, { stream: true })
+    }
+  } catch {
+    return { raw, clean: false }
+  }
+}
+
+describe('deterministic faults', () => {
+  const embed = { model: 'text-embedding-3-small', input: 'x' }
+
+  it('fail_every 2 fails every other chat or embeddings request, counting from start or reset', async () => {
+    sim.setBehaviour({ fail_every: 2 })
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) {
+      const res =
+        i % 3 === 2 ? await post('/v1/embeddings', embed) : await post('/v1/chat/completions', chat())
+      if (res.status === 500) expect((await errorOf(res, 500)).type).toBe('server_error')
+      else await res.text()
+      statuses.push(res.status)
+      // Models requests are not counted: they do not shift the pattern.
+      const models = await fetch(`${sim.url}/v1/models`, { headers: AUTH })
+      await models.text()
+      expect(models.status).toBe(200)
+    }
+    expect(statuses).toEqual([200, 500, 200, 500, 200, 500])
+    expect(sim.stats()).toMatchObject({ errors: 3, requests: 12 })
+    sim.reset()
+    sim.setBehaviour({ fail_every: 3, fail_status: 429 })
+    const again: number[] = []
+    for (let i = 0; i < 6; i++) {
+      const res = await post('/v1/chat/completions', chat())
+      await res.text()
+      again.push(res.status)
+      if (res.status === 429) expect(res.headers.get('retry-after')).toBe('1')
+    }
+    expect(again).toEqual([200, 200, 429, 200, 200, 429])
+  })
+
+  it('fail_status sets the status of fail_every and error_rate; retry_after_s goes on every 429 and 503', async () => {
+    sim.setBehaviour({ fail_every: 1, fail_status: 503, retry_after_s: 3 })
+    const failed = await post('/v1/chat/completions', chat())
+    expect(failed.headers.get('retry-after')).toBe('3')
+    expect((await errorOf(failed, 503)).type).toBe('server_error')
+    sim.setBehaviour({ status: 429, retry_after_s: 7 })
+    const limited = await post('/v1/embeddings', embed)
+    expect(limited.headers.get('retry-after')).toBe('7')
+    await errorOf(limited, 429)
+    sim.setBehaviour({ status: null, fail_every: null, error_rate: 1, fail_status: 503, retry_after_s: 0 })
+    const random = await post('/v1/chat/completions', chat())
+    expect(random.headers.get('retry-after')).toBe('0')
+    await errorOf(random, 503)
+    // retry_after_s null keeps the old headers: none on a 503, 1 on a 429, none on a 500.
+    sim.setBehaviour({ retry_after_s: null })
+    const unavailable = await post('/v1/chat/completions', chat())
+    expect(unavailable.headers.get('retry-after')).toBeNull()
+    await errorOf(unavailable, 503)
+    sim.setBehaviour({ fail_status: 500, retry_after_s: 9 })
+    const broken = await post('/v1/chat/completions', chat())
+    expect(broken.headers.get('retry-after')).toBeNull()
+    await errorOf(broken, 500)
+    expect(sim.stats().errors).toBe(5)
+  })
+
+  it('slow_every 3 delays only every third request by slow_ms', async () => {
+    sim.setBehaviour({ slow_every: 3, slow_ms: 300 })
+    const took: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now()
+      await (await post('/v1/chat/completions', chat())).json()
+      took.push(performance.now() - started)
+    }
+    expect(took[0]).toBeLessThan(250)
+    expect(took[1]).toBeLessThan(250)
+    expect(took[2]).toBeGreaterThanOrEqual(250)
+  })
+
+  it('counts a client that goes away during slow_ms as aborted, and writes nothing', async () => {
+    sim.setBehaviour({ slow_every: 1, slow_ms: 2000 })
+    const client = new AbortController()
+    const pending = post('/v1/chat/completions', chat(), AUTH, client.signal).catch((err: Error) => err)
+    await waitFor(() => sim.stats().active === 1, 'the request to arrive')
+    client.abort()
+    expect(await pending).toBeInstanceOf(Error)
+    await waitFor(() => sim.stats().aborted === 1, 'the abort to be counted')
+    expect(sim.stats()).toMatchObject({ active: 0, errors: 0, streams: 0, drops: 0 })
+  })
+
+  it('drop_after_chunks ends a stream after that many content chunks, without [DONE]', async () => {
+    sim.setBehaviour({ chunks: 5, drop_after_chunks: 2 })
+    const two = await post('/v1/chat/completions', chat({ stream: true }))
+    expect(two.status).toBe(200)
+    const cut = await readUntilEnd(two)
+    expect(cut.clean).toBe(false)
+    const frames = sseFrames(cut.raw)
+    expect(frames).not.toContain('[DONE]')
+    const chunks = frames.map((f) => JSON.parse(f))
+    expect(chunks.map((c) => c.choices[0].delta.content)).toEqual([
+      '',
+      expect.any(String),
+      expect.any(String),
+    ])
+    expect(chunks.every((c) => c.choices[0].finish_reason === null)).toBe(true)
+
+    sim.setBehaviour({ drop_after_chunks: 0 })
+    const zero = await post('/v1/chat/completions', chat({ stream: true }))
+    expect(zero.status).toBe(200)
+    expect(zero.headers.get('content-type')).toBe('text/event-stream')
+    expect(await readUntilEnd(zero)).toEqual({ raw: '', clean: false })
+
+    // A drop past the last content chunk still holds back the finish chunk and [DONE].
+    sim.setBehaviour({ drop_after_chunks: 50 })
+    const all = sseFrames(
+      (await readUntilEnd(await post('/v1/chat/completions', chat({ stream: true })))).raw,
+    )
+    expect(all).toHaveLength(6)
+    expect(all).not.toContain('[DONE]')
+
+    // Non-stream answers are unaffected.
+    const plain = await post('/v1/chat/completions', chat())
+    expect(validateAgainstSpec('CreateChatCompletionResponse', await plain.json())).toEqual([])
+    await waitFor(() => sim.stats().active === 0, 'the dropped streams to close')
+    expect(sim.stats()).toMatchObject({ drops: 3, streams: 3, aborted: 0, chat: 4 })
+    sim.reset()
+    expect(sim.stats().drops).toBe(0)
+  })
+
+  it('POST /sim/config rejects invalid fault knobs, naming the key', async () => {
+    const cases: Record<string, unknown>[] = [
+      { fail_every: 0 },
+      { fail_status: 200 },
+      { retry_after_s: -1 },
+      { slow_every: 1.5 },
+      { slow_ms: -5 },
+      { drop_after_chunks: 'two' },
+    ]
+    for (const patch of cases) {
+      const key = Object.keys(patch)[0]!
+      const res = await fetch(`${sim.url}/sim/config`, { method: 'POST', body: JSON.stringify(patch) })
+      const error = await errorOf(res, 400)
+      expect(error.param).toBe(key)
+      expect(error.message).toContain(`"${key}"`)
+    }
+    expect(sim.behaviour()).toMatchObject({ fail_every: null, fail_status: 500, slow_ms: 0 })
+  })
+})
+
 describe('Azure OpenAI paths', () => {
   it('answers chat and embeddings as the deployment, and wants api-version', async () => {
     const base = `/openai/deployments/my-gpt/chat/completions`
@@ -452,6 +607,13 @@ describe('parseSimArgs', () => {
       '--chunks=8',
       '--reset-rate=0.1',
       '--stall-after-chunks=3',
+      '--fail-every',
+      '2',
+      '--fail-status=503',
+      '--retry-after-s=3',
+      '--slow-every=20',
+      '--slow-ms=2000',
+      '--drop-after-chunks=0',
     ])
     expect(args).toEqual({
       host: '0.0.0.0',
@@ -467,6 +629,12 @@ describe('parseSimArgs', () => {
         chunks: 8,
         reset_rate: 0.1,
         stall_after_chunks: 3,
+        fail_every: 2,
+        fail_status: 503,
+        retry_after_s: 3,
+        slow_every: 20,
+        slow_ms: 2000,
+        drop_after_chunks: 0,
       },
     })
   })
@@ -479,5 +647,12 @@ describe('parseSimArgs', () => {
     expect(() => parseSimArgs(['--chunks', '1.5'])).toThrow(/--chunks/)
     expect(() => parseSimArgs(['--status'])).toThrow(/--status expects a value/)
     expect(() => parseSimArgs(['serve'])).toThrow(/unexpected argument "serve"/)
+    expect(() => parseSimArgs(['--fail-every', '0'])).toThrow(/--fail-every/)
+    expect(() => parseSimArgs(['--fail-status=302'])).toThrow(/--fail-status/)
+    expect(() => parseSimArgs(['--slow-ms', '-1'])).toThrow(/--slow-ms/)
+    expect(parseSimArgs(['--fail-every=null', '--drop-after-chunks', 'null']).behaviour).toEqual({
+      fail_every: null,
+      drop_after_chunks: null,
+    })
   })
 })

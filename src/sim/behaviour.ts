@@ -4,6 +4,8 @@ import { z } from 'zod'
 const delayMs = z.number().int().min(0).max(2_147_483_647)
 const share = z.number().min(0).max(1)
 const count = z.number().int().min(0)
+const every = z.number().int().min(1)
+const httpError = z.number().int().min(400).max(599)
 
 /**
  * The knobs of the simulated upstream. Every key is optional in a patch and strict: an unknown key is
@@ -13,11 +15,24 @@ const count = z.number().int().min(0)
  */
 export const simBehaviourSchema = z.strictObject({
   /** When set, every /v1 request answers this HTTP status with an OpenAI error envelope. */
-  status: z.number().int().min(400).max(599).nullable(),
-  /** Share of /v1 requests answered with a 500 envelope. */
+  status: httpError.nullable(),
+  /** Share of /v1 requests answered with a `fail_status` envelope. */
   error_rate: share,
+  /**
+   * Every Nth counted request (chat and embeddings, in arrival order since start or reset: N, 2N, 3N…)
+   * answers `fail_status`, as `status` would. The deterministic counterpart of `error_rate`.
+   */
+  fail_every: every.nullable(),
+  /** The status `fail_every` and `error_rate` answer. */
+  fail_status: httpError,
+  /** When set, every 429 and 503 error carries `retry-after: <n>`; null keeps `retry-after: 1` on a 429 only. */
+  retry_after_s: count.nullable(),
   /** Delay before the response head, streaming or not. */
   latency_ms: delayMs,
+  /** Every Nth counted request (same count as `fail_every`) waits `slow_ms` more before its response head. */
+  slow_every: every.nullable(),
+  /** The extra delay of a `slow_every` request, on top of `latency_ms`. */
+  slow_ms: delayMs,
   /** Extra delay, after the head, before the first stream chunk. */
   ttft_ms: delayMs,
   /** Delay before each content chunk after the first. */
@@ -28,6 +43,11 @@ export const simBehaviourSchema = z.strictObject({
   reset_rate: share,
   /** A stream sends this many content chunks, then nothing, holding the connection until the client leaves. */
   stall_after_chunks: count.nullable(),
+  /**
+   * A stream sends its head and this many content chunks, then the socket is destroyed (no finish chunk, no
+   * [DONE]); 0 destroys it right after the head, before any chunk. Non-stream answers are unaffected.
+   */
+  drop_after_chunks: count.nullable(),
 })
 
 export type SimBehaviour = z.infer<typeof simBehaviourSchema>
@@ -36,12 +56,18 @@ export type SimBehaviour = z.infer<typeof simBehaviourSchema>
 export const defaultBehaviour: Readonly<SimBehaviour> = Object.freeze({
   status: null,
   error_rate: 0,
+  fail_every: null,
+  fail_status: 500,
+  retry_after_s: null,
   latency_ms: 0,
+  slow_every: null,
+  slow_ms: 0,
   ttft_ms: 0,
   chunk_gap_ms: 0,
   chunks: null,
   reset_rate: 0,
   stall_after_chunks: null,
+  drop_after_chunks: null,
 })
 
 /** The knob names, in schema order (flags and error messages list them). */

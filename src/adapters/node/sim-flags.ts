@@ -89,7 +89,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
       args.dialect = value as SimDialect
     } else {
       const key = BEHAVIOUR_FLAGS[flag]!
-      // "null" turns a nullable knob (status, chunks, stall_after_chunks) back off.
+      // "null" turns a nullable knob (status, fail_every, chunks, drop_after_chunks, …) back off.
       const raw = value === 'null' ? null : number(flag, value)
       const checked = simBehaviourSchema.shape[key].safeParse(raw)
       if (!checked.success) {

@@ -74,7 +74,12 @@ export interface SimStats {
   errors: number
   /** Sockets reset by `reset_rate`. */
   resets: number
-  /** Requests whose client went away before the response finished (stalled streams included). */
+  /** Streams whose socket `drop_after_chunks` destroyed. */
+  drops: number
+  /**
+   * Requests whose client went away before the response finished: during any delay (`latency_ms`, `slow_ms`,
+   * `ttft_ms`, `chunk_gap_ms`) or a stalled stream.
+   */
   aborted: number
   /** Requests in flight; live, so `reset()` leaves it alone. */
   active: number
@@ -110,6 +115,8 @@ interface SimState {
   readonly dialect: SimDialect
   stats: SimStats
   sequence: number
+  /** Chat and embeddings requests since start or reset, in arrival order: what `fail_every` and `slow_every` count. */
+  counted: number
 }
 
 const ROUTE_OTHER = 0
@@ -141,7 +148,10 @@ class Exchange extends IncomingMessage {
   simText = ''
   simBody: unknown = null
   simBadJson = false
-  simWasReset = false
+  /** Its chat or embeddings ordinal since start or reset (1, 2, …), or 0 when it is not counted. */
+  simOrdinal = 0
+  /** The sim destroyed the socket itself (`reset_rate`, `drop_after_chunks`): not a client abort. */
+  simCut = false
   simTimer: ReturnType<typeof setTimeout> | null = null
   // Streaming: the SSE frames, the next to write, and where content chunks sit among them.
   simFrames: string[] | null = null
@@ -150,6 +160,7 @@ class Exchange extends IncomingMessage {
   simContentStart = 0
   simContentEnd = 0
   simStallAt = -1
+  simDropAt = -1
   simGapMs = 0
 }
 
@@ -162,6 +173,7 @@ function freshStats(active: number): SimStats {
     streams: 0,
     errors: 0,
     resets: 0,
+    drops: 0,
     aborted: 0,
     active,
     last_request: null,
@@ -199,6 +211,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
     dialect,
     stats: freshStats(0),
     sequence: 0,
+    counted: 0,
   }
   const server = createServer<typeof Exchange>({ IncomingMessage: Exchange, noDelay: true }, (req, res) =>
     onRequest(sim, req, res),
@@ -243,6 +256,7 @@ function urlHost(host: string): string {
 function resetSim(sim: SimState): void {
   sim.stats = freshStats(sim.stats.active)
   sim.behaviour = sim.initial
+  sim.counted = 0
 }
 
 function ignore(): void {}
@@ -260,9 +274,13 @@ function onRequest(sim: SimState, ex: Exchange, res: ServerResponse<Exchange>): 
     stats.active++
     const route = ex.simRoute
     const kind = route === ROUTE_DIALECT ? routeKind(ex.simDialect!) : null
-    if (route === ROUTE_CHAT || kind === 'chat') stats.chat++
-    else if (route === ROUTE_EMBEDDINGS || kind === 'embeddings') stats.embeddings++
-    else if (route === ROUTE_MODELS || route === ROUTE_MODEL) stats.models++
+    if (route === ROUTE_CHAT || kind === 'chat') {
+      stats.chat++
+      ex.simOrdinal = ++sim.counted
+    } else if (route === ROUTE_EMBEDDINGS || kind === 'embeddings') {
+      stats.embeddings++
+      ex.simOrdinal = ++sim.counted
+    } else if (route === ROUTE_MODELS || route === ROUTE_MODEL) stats.models++
     res.on('close', onResponseClose)
   }
   // A client that resets mid-body makes the request emit 'error'; unhandled, that would crash the sim.
@@ -352,10 +370,20 @@ function onEnd(this: Exchange): void {
       headers: this.headers,
       body: this.simBody,
     }
-    const latency = sim.behaviour.latency_ms
-    if (latency > 0) this.simTimer = setTimeout(respond, latency, this)
+    const behaviour = sim.behaviour
+    let delay = behaviour.latency_ms
+    if (hits(this.simOrdinal, behaviour.slow_every)) delay = Math.min(delay + behaviour.slow_ms, MAX_DELAY_MS)
+    if (delay > 0) this.simTimer = setTimeout(respond, delay, this)
     else respond(this)
   }
+}
+
+// setTimeout treats a longer delay as 1 ms.
+const MAX_DELAY_MS = 2_147_483_647
+
+/** Whether the request with this ordinal is one of every `every`th (never when uncounted or the knob is off). */
+function hits(ordinal: number, every: number | null): boolean {
+  return every !== null && ordinal > 0 && ordinal % every === 0
 }
 
 function onResponseClose(this: ServerResponse<Exchange>): void {
@@ -366,18 +394,18 @@ function onResponseClose(this: ServerResponse<Exchange>): void {
     clearTimeout(ex.simTimer)
     ex.simTimer = null
   }
-  if (!this.writableFinished && !ex.simWasReset) stats.aborted++
+  if (!this.writableFinished && !ex.simCut) stats.aborted++
   ex.simFrames = null
 }
 
-/** After `latency_ms`: reset, or an error, or the answer. */
+/** After `latency_ms` (and `slow_ms`): reset, or an error, or the answer. */
 function respond(ex: Exchange): void {
   ex.simTimer = null
   if (ex.simReply!.destroyed) return
   const sim = ex.simState!
   const behaviour = sim.behaviour
   if (behaviour.reset_rate > 0 && Math.random() < behaviour.reset_rate) {
-    ex.simWasReset = true
+    ex.simCut = true
     sim.stats.resets++
     ex.socket.resetAndDestroy()
     return
@@ -410,17 +438,20 @@ function azureModel(ex: Exchange): string | undefined {
   return ex.simAzure ? ex.simArg! : undefined
 }
 
-/** The error this request gets, if any, in the order a real upstream checks: the status knob, auth, the
- * error rate, the route, then the body. */
+/** The error this request gets, if any, in the order a real upstream checks: the status knob, `fail_every`,
+ * auth, the error rate, the route, then the body. */
 function refusal(ex: Exchange, sim: SimState, behaviour: SimBehaviour): Refusal | null {
   const wire = ex.simWire
   if (behaviour.status !== null) return statusError(wire, behaviour.status, ex.headers, ex.simQuery)
+  if (hits(ex.simOrdinal, behaviour.fail_every)) {
+    return statusError(wire, behaviour.fail_status, ex.headers, ex.simQuery)
+  }
   if (sim.apiKey !== undefined) {
     const denied = authFailure(wire, sim.apiKey, sim.bearer, ex.headers, ex.simQuery)
     if (denied !== null) return denied
   }
   if (behaviour.error_rate > 0 && Math.random() < behaviour.error_rate) {
-    return statusError(wire, 500, ex.headers, ex.simQuery)
+    return statusError(wire, behaviour.fail_status, ex.headers, ex.simQuery)
   }
   const route = ex.simRoute
   if (route === ROUTE_NOT_FOUND) return { status: 404, body: notFoundBody(ex) }
@@ -482,6 +513,9 @@ function startStream(
   const stall = behaviour.stall_after_chunks
   // A stall past the last content chunk holds back the finish chunk: the stream never completes.
   ex.simStallAt = stall === null ? -1 : Math.min(contentStart + stall, contentEnd)
+  // A drop of 0 comes right after the head, before even the role (or message_start) frames.
+  const drop = behaviour.drop_after_chunks
+  ex.simDropAt = drop === null ? -1 : drop === 0 ? 0 : Math.min(contentStart + drop, contentEnd)
   sim.stats.streams++
   const res = ex.simReply!
   res.writeHead(200, {
@@ -509,6 +543,11 @@ function pump(ex: Exchange): void {
   let out = ''
   let i = ex.simNext
   while (i < frames.length) {
+    if (i === ex.simDropAt) {
+      ex.simNext = i
+      drop(ex, res, out)
+      return
+    }
     if (i === ex.simStallAt) {
       // Hold the connection open, sending nothing, until the client gives up (or close() destroys it).
       ex.simNext = i
@@ -529,12 +568,24 @@ function pump(ex: Exchange): void {
   res.end(out)
 }
 
+/**
+ * `drop_after_chunks`: writes what is due (the head at least), then destroys the socket once that is on the
+ * wire, so the client sees the chunks, then the connection end without the stream's end.
+ */
+function drop(ex: Exchange, res: ServerResponse<Exchange>, out: string): void {
+  ex.simCut = true
+  ex.simFrames = null
+  ex.simState!.stats.drops++
+  // A fault path: the one closure here is not on the hot path.
+  res.write(out, () => res.destroy())
+}
+
 function requestId(sim: SimState): string {
   sim.sequence++
   return `req_sim_${sim.sequence}`
 }
 
-function sendJson(ex: Exchange, status: number, value: unknown, retryAfter = false): void {
+function sendJson(ex: Exchange, status: number, value: unknown, retryAfter: number | null = null): void {
   const body = JSON.stringify(value)
   const res = ex.simReply!
   const headers: Record<string, string | number> = {
@@ -542,15 +593,23 @@ function sendJson(ex: Exchange, status: number, value: unknown, retryAfter = fal
     'content-length': Buffer.byteLength(body),
     'x-request-id': requestId(ex.simState!),
   }
-  if (retryAfter) headers['retry-after'] = '1'
+  if (retryAfter !== null) headers['retry-after'] = String(retryAfter)
   res.writeHead(status, headers)
   res.end(body)
 }
 
-/** An error on an upstream path: counted, and a 429 says when to retry, as OpenAI's and Anthropic's do. */
+/**
+ * An error on an upstream path: counted, and a 429 says when to retry, as OpenAI's and Anthropic's do (after
+ * 1 s, or `retry_after_s`, which a 503 then carries too).
+ */
 function sendError(ex: Exchange, status: number, body: unknown): void {
-  ex.simState!.stats.errors++
-  sendJson(ex, status, body, status === 429)
+  const sim = ex.simState!
+  sim.stats.errors++
+  const wait = sim.behaviour.retry_after_s
+  let retryAfter: number | null = null
+  if (status === 429) retryAfter = wait ?? 1
+  else if (status === 503) retryAfter = wait
+  sendJson(ex, status, body, retryAfter)
 }
 
 /** /sim/*: the control plane, without auth and without counting in the stats. */
