@@ -76,3 +76,9 @@ export function handleLimitStats(rt: Runtime, req: Request, ctx: RequestContext)
   if (rt.limiter === undefined) throw new GatewayError('MERIDIAN_NOT_FOUND', 'no rate limits are configured')
   return jsonResponse(rt, ctx, 200, JSON.stringify(rt.limiter.stats))
 }
+
+/** `GET /admin/health`: every target the health gate has seen, with its state and window. */
+export function handleHealthStats(rt: Runtime, req: Request, ctx: RequestContext) {
+  requireAdmin(rt, req, ctx)
+  return jsonResponse(rt, ctx, 200, JSON.stringify({ targets: rt.router.health.views() }))
+}

@@ -23,7 +23,7 @@ describe('configFromEnv', () => {
 describe('demoConfig', () => {
   it('routes model demo to the simulator', () => {
     const config = validateConfig(demoConfig('http://127.0.0.1:9999', {}), {})
-    expect(config.models[0]).toEqual({ name: 'demo', targets: [{ provider: 'sim', model: 'demo' }] })
+    expect(config.models[0]).toMatchObject({ name: 'demo', targets: [{ provider: 'sim', model: 'demo' }] })
     expect(config.providers[0]!.base_url).toBe('http://127.0.0.1:9999/v1')
     expect(config.keys).toEqual([])
   })

@@ -16,6 +16,7 @@ describe('configJsonSchema', () => {
       'cache',
       'admin',
       'routing',
+      'router',
     ])
     expect(schema.properties.server!.properties!.max_body).toMatchObject({ default: '10MB' })
     expect(schema.properties.server!.properties!.port!.description).toContain('Port')

@@ -103,6 +103,11 @@ export const providerSchema = z
 export const targetSchema = z.strictObject({
   provider: z.string().describe('A provider id.'),
   model: z.string().min(1).describe('The model name the provider knows (the deployment name on Azure).'),
+  weight: z
+    .number()
+    .positive()
+    .default(1)
+    .describe('Its share of traffic under `strategy: loadbalance` (relative to the other targets).'),
 })
 
 const cacheMode = z
@@ -199,6 +204,16 @@ export const modelSchema = z
         'max_tokens sent to providers that require one (anthropic) when the client sets none (default 4096).',
       ),
     cache: cacheRuleSchema.optional(),
+    strategy: z
+      .enum(['fallback', 'loadbalance'])
+      .default('fallback')
+      .describe(
+        '`fallback`: targets in order, the next when one fails; `loadbalance`: spread by weight (the rest stand by).',
+      ),
+    hedge: z
+      .boolean()
+      .optional()
+      .describe('Hedge its requests (see `router.hedge`); auto-routing turns it on for sport. Default off.'),
     bucket: z
       .enum(BUCKETS)
       .optional()
@@ -248,6 +263,96 @@ export const routingSchema = z
       .describe("Per-project default modes and table cells (over the deployment's own)."),
   })
   .describe('Auto-routing: `model: "auto"` picks a model per request (see docs/auto-routing.md).')
+
+export const routerSchema = z
+  .strictObject({
+    retries: z
+      .strictObject({
+        attempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(3)
+          .describe('Upstream calls a request may make at most, fallbacks and retries together.'),
+        backoff: duration
+          .prefault('100ms')
+          .describe('The first retry of a target waits this long (doubling, with jitter).'),
+        backoff_max: duration.prefault('2s').describe('The longest wait between retries.'),
+        retry_after_max: duration
+          .prefault('10s')
+          .describe(
+            'The longest `Retry-After` honoured by waiting; a longer one moves on to another target.',
+          ),
+      })
+      .prefault({})
+      .describe(
+        'Retries on 408, 409, 429, 5xx and network errors, never after the first byte reached the client.',
+      ),
+    health: z
+      .strictObject({
+        store: z
+          .string()
+          .regex(/^(memory|rediss?:\/\/.+)$/, 'expected memory or redis://host:port[/db]')
+          .default('memory')
+          .describe('`memory` (this instance) or `redis://…`: every instance learns of an outage together.'),
+        window: duration.prefault('60s').describe('The rolling window of outcomes a target is judged on.'),
+        min_requests: z.number().int().min(1).default(5).describe('Outcomes in the window before it judges.'),
+        error_rate: z
+          .number()
+          .gt(0)
+          .max(1)
+          .default(0.5)
+          .describe('Share of failed outcomes in the window that takes a target down.'),
+        slow_factor: z
+          .number()
+          .gt(1)
+          .default(3)
+          .describe('Time to first byte this many times its usual marks a target degraded (less traffic).'),
+        cooldown: duration.prefault('30s').describe('How long a down target is skipped before it is probed.'),
+        probe_every: z
+          .number()
+          .int()
+          .min(1)
+          .default(10)
+          .describe('While probing, one request in this many is sent to the target.'),
+      })
+      .prefault({})
+      .describe('The health gate: targets judged by error rate and latency over a rolling window.'),
+    failover: z
+      .boolean()
+      .default(true)
+      .describe(
+        "When a model's targets all fail or are down, fall back to a model of the same capability bucket on another provider.",
+      ),
+    hedge: z
+      .strictObject({
+        after: z
+          .union([z.literal('p90'), duration])
+          .default('p90')
+          .describe(
+            "Send the hedge when no first byte came by then: a duration, or `p90` of the target's time to first byte.",
+          ),
+        min: duration.prefault('50ms').describe('The shortest hedge delay (`p90` never goes below it).'),
+        default: duration
+          .prefault('1s')
+          .describe('The hedge delay of `p90` before the target has any history.'),
+      })
+      .prefault({})
+      .describe('Hedged requests: a second attempt on the best alternative; the first to answer wins.'),
+    stream: z
+      .strictObject({
+        stall: duration
+          .prefault('30s')
+          .describe(
+            'A stream silent this long is cut: before its first content it fails over, after it ends with an error event.',
+          ),
+      })
+      .prefault({}),
+  })
+  .describe(
+    'How requests reach upstreams: retries, the health gate, failover, hedging (see docs/routing.md).',
+  )
 
 const limitCount = z.number().int().positive()
 
@@ -332,6 +437,7 @@ export const configSchema = z
     cache: cacheSchema.prefault({}),
     admin: adminSchema.prefault({}),
     routing: routingSchema.prefault({}),
+    router: routerSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const problem = (path: (string | number)[], message: string) =>
@@ -394,4 +500,5 @@ export type LimitsConfig = Config['limits']
 export type LimitSet = z.output<typeof limitSetSchema>
 export type CacheRule = z.output<typeof cacheRuleSchema>
 export type RoutingConfig = z.output<typeof routingSchema>
+export type RouterConfig = z.output<typeof routerSchema>
 export type PriceConfig = z.output<typeof priceSchema>

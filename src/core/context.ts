@@ -33,6 +33,12 @@ export interface RequestContext {
   route: RouteInfo | undefined
   /** The answer's token usage, read for auto-routed requests (their log line prices it). */
   usage: Usage | undefined
+  /** `<asked> -> <served>` when a model of the same bucket answered in the asked model's place. */
+  failover: string | undefined
+  /** The model that answered, when it is not the one asked for (failover). */
+  served: string | undefined
+  /** A hedged request: the primary target, the hedge's, and which answered. */
+  hedge: { primary: string; hedge: string; winner: string } | undefined
 }
 
 /** `x-meridian-cache` and its companions. */
@@ -73,5 +79,8 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     cache: undefined,
     route: undefined,
     usage: undefined,
+    failover: undefined,
+    served: undefined,
+    hedge: undefined,
   }
 }

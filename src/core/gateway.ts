@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import {
   handleCacheStats,
+  handleHealthStats,
   handleLimitStats,
   handlePurgeKey,
   handlePurgeProject,
@@ -23,7 +24,9 @@ import { staticKeys } from '../pipeline/auth.js'
 import type { Provider } from '../providers/provider.js'
 import { createProvider } from '../providers/registry.js'
 import { createAutoRouter } from '../routing/auto.js'
+import { HealthGate, type HealthOptions, type SharedHealth } from '../routing/health.js'
 import { createModelTable } from '../routing/models.js'
+import { failoverTable, timerSleep } from '../routing/router.js'
 import { type Logger, silentLogger } from '../telemetry/logger.js'
 import { type Clock, systemClock } from './clock.js'
 import { createContext, type RequestContext } from './context.js'
@@ -46,6 +49,12 @@ export interface GatewayDeps {
   limits?: LimitStore
   /** The cache's tiers (built by the adapter from `config.cache`); without them nothing is cached. */
   cache?: CacheTiers
+  /** Where the health gate shares outages between instances (Redis on Node); this instance alone when absent. */
+  health?: SharedHealth
+  /** In [0, 1), for load balancing and backoff jitter (Math.random when absent). */
+  random?: () => number
+  /** Waits for backoffs and hedge delays (the runtime's timers when absent). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
 }
 
 export interface CacheTiers {
@@ -85,14 +94,21 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     scrub: createScrubber([...providers.values()].flatMap((p) => p.secrets)),
     keys: staticKeys(config.keys),
     models,
-    router: createAutoRouter(config, models),
+    auto: createAutoRouter(config, models),
+    router: {
+      config: config.router,
+      health: new HealthGate(healthOptions(config.router.health), clock, deps.health),
+      failovers: failoverTable(models),
+      random: deps.random ?? Math.random,
+      sleep: deps.sleep ?? timerSleep,
+    },
     readiness: deps.readiness ?? [],
     limiter: limiter(config, deps.limits, logger, clock),
     cache: deps.cache ? cacheEngine(deps.cache, logger, clock) : undefined,
     flights: new Flights(),
     cacheRules: new Map(Object.entries(config.cache.projects)),
   }
-  const modelsJson = modelsListJson(models, Math.floor(clock.epoch() / 1000), rt.router.aliases)
+  const modelsJson = modelsListJson(models, Math.floor(clock.epoch() / 1000), rt.auto.aliases)
 
   type Handler = (req: Request, ctx: RequestContext) => Response | Promise<Response>
   const app = new Hono()
@@ -151,6 +167,10 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
   app.get(
     '/admin/limits/stats',
     route((req, ctx) => handleLimitStats(rt, req, ctx)),
+  )
+  app.get(
+    '/admin/health',
+    route((req, ctx) => handleHealthStats(rt, req, ctx)),
   )
   // Wrong methods are told apart here rather than by catch-all routes: a second route matching the same
   // path would take every request off Hono's single-handler fast path.
@@ -218,4 +238,16 @@ function limiter(
     store: store ?? memoryLimits({ leaseMs: config.limits.lease }),
     onStoreError: (err) => warn('limits', `rate-limit store failed; ${policy} until it answers`, err),
   })
+}
+
+/** The health gate's options from `router.health`. */
+function healthOptions(config: Config['router']['health']): Partial<HealthOptions> {
+  return {
+    windowMs: config.window,
+    minRequests: config.min_requests,
+    errorRate: config.error_rate,
+    slowFactor: config.slow_factor,
+    cooldownMs: config.cooldown,
+    probeEvery: config.probe_every,
+  }
 }

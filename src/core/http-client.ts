@@ -33,6 +33,8 @@ export interface RequestOptions {
   signal: AbortSignal
   /** Longest wait for the response head, and longest silence between body chunks. */
   timeoutMs: number
+  /** Longest silence between body chunks, when it differs (a stream's stall limit). */
+  bodyTimeoutMs?: number
 }
 
 export interface HttpClient {

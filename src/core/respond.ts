@@ -23,9 +23,13 @@ export function baseHeaders(rt: Runtime, ctx: RequestContext, contentType: strin
     if (cache.key !== undefined) headers['x-meridian-cache-key'] = cache.key
   }
   if (ctx.limit !== undefined) rateLimitHeaders(ctx.limit.decision, headers)
+  if (ctx.failover !== undefined) {
+    headers['x-meridian-failover'] = ctx.failover
+    headers['x-meridian-model'] = ctx.served!
+  }
   const route = ctx.route
   if (route !== undefined) {
-    headers['x-meridian-model'] = route.model
+    headers['x-meridian-model'] = ctx.served ?? route.model
     headers['x-meridian-mode'] = route.mode
     if (route.label !== undefined) headers['x-meridian-task-type'] = route.label
     if (route.reason !== undefined) headers['x-meridian-route-reason'] = route.reason
@@ -87,6 +91,8 @@ export function finishRequest(rt: Runtime, ctx: RequestContext, status: number, 
     task_type: ctx.route?.label,
     routed_to: ctx.route?.model,
     reference_model: ctx.route?.reference,
+    failover: ctx.failover,
+    hedge: ctx.hedge,
     ...(ctx.route !== undefined && ctx.usage !== undefined ? routeCosts(ctx.route, ctx.usage) : undefined),
     duration_ms: Math.round((rt.clock.now() - ctx.start) * 1000) / 1000,
     upstream_ms: Math.round(ctx.upstreamMs * 1000) / 1000,

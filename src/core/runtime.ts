@@ -23,7 +23,7 @@ export interface Runtime extends UpstreamDeps {
   keys: KeyResolver | undefined
   models: ReadonlyMap<string, ResolvedModel>
   /** Resolves `model: "auto"` and `auto:<mode>`. */
-  router: AutoRouter
+  auto: AutoRouter
   readiness: readonly ReadinessCheck[]
   /** Undefined when no key or project has limits. */
   limiter: Limiter | undefined

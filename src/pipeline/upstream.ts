@@ -4,11 +4,15 @@ import { GatewayError, toGatewayError } from '../core/errors.js'
 import { type HttpClient, TransportError, type UpstreamResponse } from '../core/http-client.js'
 import type { JsonObject, Operation, Provider } from '../providers/provider.js'
 import type { ResolvedModel, ResolvedTarget } from '../routing/models.js'
+import type { Router } from '../routing/router.js'
+import { type AttemptDeps, attempt } from './attempts.js'
 
 export interface UpstreamDeps {
   http: HttpClient
   clock: Clock
   scrub: (text: string) => string
+  /** Retries, the health gate, failover, hedging. */
+  router: Router
 }
 
 /** A failure below HTTP (or a GatewayError already) → what the client sees. */
@@ -36,31 +40,13 @@ export function upstreamFailure(
   return toGatewayError(err)
 }
 
-/**
- * Tries the model's targets in order until one answers. A target that fails before answering with a retryable
- * error (unreachable, timeout, 429, 5xx) hands over to the next; any other error ends the request at once.
- */
-async function eachTarget<T>(
-  deps: UpstreamDeps,
-  ctx: RequestContext,
-  model: ResolvedModel,
-  signal: AbortSignal,
-  attempt: (target: ResolvedTarget) => Promise<T>,
-): Promise<T> {
-  let last: GatewayError | undefined
-  for (const target of model.targets) {
-    const started = deps.clock.now()
-    try {
-      ctx.target = target.label
-      return await attempt(target)
-    } catch (err) {
-      last = upstreamFailure(err, target.provider, deps.scrub)
-      if (!last.retryable || signal.aborted) throw last
-    } finally {
-      ctx.upstreamMs += deps.clock.now() - started
-    }
+/** The attempt loop's view of these deps. */
+function attemptDeps(deps: UpstreamDeps): AttemptDeps {
+  return {
+    clock: deps.clock,
+    router: deps.router,
+    failure: (err, provider) => upstreamFailure(err, provider, deps.scrub),
   }
-  throw last ?? new GatewayError('MERIDIAN_INTERNAL', `model ${model.name} has no targets`)
 }
 
 async function send(
@@ -75,7 +61,10 @@ async function send(
   const { provider } = target
   const request = provider.buildRequest(op, body, target.model, stream)
   ctx.warnings = request.warnings
-  const res = await deps.http.request(request, { signal, timeoutMs: provider.timeoutMs })
+  const bodyTimeoutMs = stream
+    ? Math.min(provider.timeoutMs, deps.router.config.stream.stall)
+    : provider.timeoutMs
+  const res = await deps.http.request(request, { signal, timeoutMs: provider.timeoutMs, bodyTimeoutMs })
   if (res.status >= 200 && res.status < 300) return res
   const text = deps.scrub(await res.text())
   throw provider.mapError(res.status, text, (name) => res.header(name))
@@ -90,7 +79,7 @@ export function sendUnary(
   body: JsonObject,
   signal: AbortSignal,
 ): Promise<string> {
-  return eachTarget(deps, ctx, model, signal, async (target) => {
+  return attempt(attemptDeps(deps), ctx, model, signal, async (target, signal) => {
     const res = await send(deps, ctx, target, op, body, false, signal)
     return target.provider.parseResponse(op, await res.text(), { model: target.model, body })
   })
@@ -111,14 +100,13 @@ export function openStream(
   body: JsonObject,
   signal: AbortSignal,
 ): Promise<OpenStream> {
-  return eachTarget(deps, ctx, model, signal, async (target) => {
+  return attempt(attemptDeps(deps), ctx, model, signal, async (target, signal) => {
     const res = await send(deps, ctx, target, 'chat', body, true, signal)
     const options = body.stream_options as { include_usage?: unknown } | undefined
     const includeUsage = options?.include_usage === true
     const rest = target.provider.transformStream(res.body, { includeUsage })[Symbol.asyncIterator]()
     try {
-      const first = await rest.next()
-      return { provider: target.provider, first: first.done ? undefined : first.value, rest }
+      return { provider: target.provider, first: await untilContent(rest), rest }
     } catch (err) {
       res.discard()
       throw err
@@ -138,7 +126,7 @@ export function sendNative(
   stream: boolean,
   signal: AbortSignal,
 ): Promise<UpstreamResponse> {
-  return eachTarget(deps, ctx, model, signal, async (target) => {
+  return attempt(attemptDeps(deps), ctx, model, signal, async (target, signal) => {
     const { provider } = target
     if (provider.buildNativeRequest === undefined) {
       throw new GatewayError('MERIDIAN_INTERNAL', `provider ${provider.id} has no passthrough`)
@@ -149,4 +137,29 @@ export function sendNative(
     const text = deps.scrub(await res.text())
     throw provider.mapError(res.status, text, (name) => res.header(name))
   })
+}
+
+/**
+ * The stream's chunks up to and including its first with content (text, a tool call or a finish): a stream that
+ * dies before it is a failed attempt, which the next candidate replaces without the client noticing. Undefined
+ * for a stream that ended without a chunk.
+ */
+async function untilContent(rest: AsyncIterator<string[]>): Promise<string[] | undefined> {
+  let held: string[] | undefined
+  for (;;) {
+    const next = await rest.next()
+    if (next.done) return held
+    held = held === undefined ? next.value : held.concat(next.value)
+    if (next.value.some(hasContent)) return held
+  }
+}
+
+/** Whether a chunk carries something beyond the role: text, a tool call, a finish reason or usage. */
+function hasContent(chunk: string): boolean {
+  return (
+    /"content":"[^"]/.test(chunk) ||
+    chunk.includes('"tool_calls"') ||
+    /"finish_reason":"/.test(chunk) ||
+    chunk.includes('"usage":{')
+  )
 }

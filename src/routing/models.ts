@@ -1,13 +1,17 @@
 import type { CacheRule, Config } from '../config/schema.js'
 import { GatewayError } from '../core/errors.js'
 import type { Provider } from '../providers/provider.js'
+import type { Bucket } from './catalog.js'
+import { modelFacts } from './table.js'
 
 export interface ResolvedTarget {
   provider: Provider
   /** The model name the provider knows. */
   model: string
-  /** `provider/model`, for logs. */
+  /** `provider/model`, for logs and the health gate. */
   label: string
+  /** Its share under `strategy: loadbalance`. */
+  weight: number
 }
 
 export interface ResolvedModel {
@@ -17,6 +21,11 @@ export interface ResolvedModel {
   labels: string[]
   /** The model's own cache rule, if it has one. */
   cache: CacheRule | undefined
+  strategy: 'fallback' | 'loadbalance'
+  /** Hedge its requests (`router.hedge`). */
+  hedge: boolean
+  /** Its capability bucket (config, else catalog), for failover within the bucket. */
+  bucket: Bucket | undefined
 }
 
 /** The configured models by the name clients send, each with its providers resolved. */
@@ -26,13 +35,16 @@ export function createModelTable(models: Config['models'], providers: ReadonlyMa
     const targets = model.targets.map((t) => {
       const provider = providers.get(t.provider)
       if (!provider) throw new Error(`model ${model.name}: unknown provider "${t.provider}"`)
-      return { provider, model: t.model, label: `${t.provider}/${t.model}` }
+      return { provider, model: t.model, label: `${t.provider}/${t.model}`, weight: t.weight }
     })
     table.set(model.name, {
       name: model.name,
       targets,
       labels: targets.map((t) => t.label),
       cache: model.cache,
+      strategy: model.strategy,
+      hedge: model.hedge === true,
+      bucket: modelFacts(model).bucket,
     })
   }
   return table

@@ -17,6 +17,7 @@ Usage:
   meridian sim [--port N] [--api-key K] [--dialect D] [behaviour flags]   run the simulated upstream
   meridian check-config F                             validate a config file
   meridian schema [--markdown] [--out F]              print (or write) the config's JSON Schema (or reference)
+  meridian health [--url U] [--token T]               the health gate's view of every upstream target
 
 Without --config, serve reads $MERIDIAN_CONFIG, then ./meridian.yaml; with neither it configures the
 providers whose keys are in the environment (OPENAI_API_KEY, GROQ_API_KEY, …), or else starts a demo.
@@ -38,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
         return checkConfig(rest)
       case 'schema':
         return schema(rest)
+      case 'health':
+        return await health(rest)
       case undefined:
       case 'help':
       case '--help':
@@ -134,6 +137,52 @@ function schema(argv: string[]): number {
   if (values.out) writeFileSync(values.out, text)
   else process.stdout.write(text)
   return 0
+}
+
+/** `meridian health`: GET /admin/health of a running gateway, as a table. */
+async function health(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string', default: process.env.MERIDIAN_URL ?? 'http://127.0.0.1:8787' },
+      token: { type: 'string', default: process.env.MERIDIAN_ADMIN_TOKEN },
+    },
+  })
+  if (!values.token) throw new Error('health needs the admin token: --token T or MERIDIAN_ADMIN_TOKEN')
+  const res = await fetch(`${values.url.replace(/\/$/, '')}/admin/health`, {
+    headers: { authorization: `Bearer ${values.token}` },
+  })
+  const body = (await res.json()) as { targets?: HealthRow[]; error?: { message: string } }
+  if (!res.ok || body.targets === undefined) throw new Error(body.error?.message ?? `HTTP ${res.status}`)
+  const rows = body.targets.map((t) => [
+    t.target,
+    t.state,
+    String(t.requests),
+    `${Math.round(t.errorRate * 100)}%`,
+    t.p50Ms === null ? '-' : t.p50Ms.toFixed(1),
+    t.p90Ms === null ? '-' : t.p90Ms.toFixed(1),
+    t.reason ?? '',
+  ])
+  const head = ['target', 'state', 'requests', 'errors', 'ttfb p50 ms', 'p90 ms', 'reason']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  for (const row of [head, ...rows])
+    console.log(
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+  return 0
+}
+
+interface HealthRow {
+  target: string
+  state: string
+  requests: number
+  errorRate: number
+  p50Ms: number | null
+  p90Ms: number | null
+  reason: string | null
 }
 
 function parsePort(value: string): number {

@@ -26,18 +26,22 @@ export function undiciClient(options: UndiciClientOptions = {}): HttpClient & { 
     pipelining: 1,
   })
   return {
-    request(req, { signal, timeoutMs }) {
+    request(req, { signal, timeoutMs, bodyTimeoutMs }) {
       return new Promise((resolve, reject) => {
         if (signal.aborted) return reject(new TransportError('aborted', 'request aborted'))
         const exchange = new Exchange(signal, resolve, reject)
-        agent.dispatch(dispatchOptions(req, timeoutMs), exchange)
+        agent.dispatch(dispatchOptions(req, timeoutMs, bodyTimeoutMs ?? timeoutMs), exchange)
       })
     },
     close: () => agent.close(),
   }
 }
 
-function dispatchOptions(req: UpstreamRequest, timeoutMs: number): Dispatcher.DispatchOptions {
+function dispatchOptions(
+  req: UpstreamRequest,
+  timeoutMs: number,
+  bodyTimeoutMs: number,
+): Dispatcher.DispatchOptions {
   return {
     origin: req.origin,
     path: req.path,
@@ -45,7 +49,7 @@ function dispatchOptions(req: UpstreamRequest, timeoutMs: number): Dispatcher.Di
     headers: req.headers,
     body: req.body ?? null,
     headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
+    bodyTimeout: bodyTimeoutMs,
   }
 }
 

@@ -3,6 +3,7 @@ import { createGateway, type FetchHandler } from '../../core/gateway.js'
 import type { ReadinessCheck } from '../../core/runtime.js'
 import type { Logger } from '../../telemetry/logger.js'
 import { openCache } from './cache.js'
+import { redisSharedHealth } from './health-redis.js'
 import { undiciClient } from './http-client.js'
 import { redisLimits } from './limits-redis.js'
 import { jsonLogger } from './logger.js'
@@ -51,6 +52,15 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       })
     : undefined
   const logger = options.logger ?? jsonLogger(config.log.level)
+  const health = config.router.health.store.startsWith('redis')
+    ? redisSharedHealth({
+        url: config.router.health.store,
+        onError: (err) =>
+          logger.warn('health store failed; targets are judged by this instance alone', {
+            error: err.message,
+          }),
+      })
+    : undefined
   await Promise.all([
     cache.connected().catch((err: Error) => {
       logger.warn('cache source unreachable; serving without it until it answers', { error: err.message })
@@ -70,6 +80,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ],
     cache: cache.tiers,
     limits,
+    health,
   })
   let server: RunningServer
   try {
@@ -77,6 +88,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   } catch (err) {
     await cache.close()
     await limits?.close?.()
+    await health?.close()
     throw err
   }
   return {
@@ -87,6 +99,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await http.close()
       await cache.close()
       await limits?.close?.()
+      await health?.close()
     },
   }
 }

@@ -41,7 +41,7 @@ export function routedModel(
 ): ResolvedModel {
   const model = rt.models.get(body.model)
   if (model !== undefined) return model
-  const routed = rt.router.route(body.model, req.headers, body, ctx.project)
+  const routed = rt.auto.route(body.model, req.headers, body, ctx.project)
   if (routed === undefined) return resolveModel(rt.models, body.model)
   ctx.route = routed.info
   return routed.model

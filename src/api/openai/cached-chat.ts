@@ -139,7 +139,12 @@ async function flyUnary(call: Call, flight: Flight, key: string, plan: CachePlan
   flight.upstreamMs = ctx.upstreamMs
   if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(text)
   if (ctx.route !== undefined) ctx.usage = usageOf(text)
-  flight.finish(text, plan.write ? store(call, key, plan, text, storableCompletion(text)) : undefined)
+  flight.finish(
+    text,
+    plan.write && ctx.failover === undefined
+      ? store(call, key, plan, text, storableCompletion(text))
+      : undefined,
+  )
 }
 
 async function flyStream(call: Call, flight: Flight, key: string, plan: CachePlan): Promise<void> {
@@ -176,7 +181,9 @@ async function flyStream(call: Call, flight: Flight, key: string, plan: CachePla
   if (ctx.route !== undefined && completion !== undefined) ctx.usage = usageOf(completion)
   flight.finish(
     completion,
-    plan.write ? store(call, key, plan, completion ?? '', completion !== undefined) : undefined,
+    plan.write && ctx.failover === undefined
+      ? store(call, key, plan, completion ?? '', completion !== undefined)
+      : undefined,
   )
 }
 
