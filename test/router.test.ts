@@ -95,6 +95,14 @@ describe('a primary that answers 503 to everything', () => {
     }
     expect(restored).toBe(true)
     expect(await healthOf(stack, 'primary-a/main-large')).toBe('healthy')
+    const metrics = await fetch(`${stack.url}/admin/metrics`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    })
+    expect(metrics.headers.get('content-type')).toContain('text/plain')
+    const text = await metrics.text()
+    expect(text).toContain('meridian_target_state{target="primary-a/main-large",state="healthy"} 1')
+    expect(text).toContain('meridian_target_state{target="primary-a/main-large",state="down"} 0')
+    expect(text).toMatch(/meridian_target_window_requests\{target="backup-a\/spare-large"\} \d+/)
   })
 
   it('never fails over to a weaker bucket', async () => {
@@ -156,6 +164,59 @@ describe('hedged requests', () => {
       expect(hedges[0].hedge).toMatchObject({ primary: 'primary-h/main-large' })
       await sleep(50)
       expect(stack.sim.stats().aborted).toBeGreaterThanOrEqual(5) // the stalled losers were cancelled
+    } finally {
+      await stack.close()
+    }
+  })
+})
+
+describe('per-target timeouts', () => {
+  it('ttfb: a target slower to start than its limit is abandoned for the next candidate', async () => {
+    const stack = await startStack(
+      configure('-t', {
+        models: [
+          {
+            name: 'main',
+            bucket: 'large',
+            targets: [{ provider: 'primary-t', model: 'main-large', timeouts: { ttfb: '100ms' } }],
+          },
+          { name: 'spare', bucket: 'large', targets: [{ provider: 'backup-t', model: 'spare-large' }] },
+        ],
+      }),
+    )
+    try {
+      stack.sim.setBehaviour({ latency_ms: 1500 })
+      const res = await ask(stack, { stream: true })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('x-meridian-failover')).toBe('main -> spare')
+      expect(await res.text()).toContain('data: [DONE]')
+      await sleep(50)
+      expect(stack.sim.stats().aborted).toBe(1) // the slow attempt was cancelled, not left running
+    } finally {
+      await stack.close()
+    }
+  })
+
+  it('total: a stream that runs past its limit ends with a timeout error event', async () => {
+    const stack = await startStack(
+      configure('-u', {
+        models: [
+          {
+            name: 'main',
+            targets: [{ provider: 'primary-u', model: 'main-large', timeouts: { total: '400ms' } }],
+          },
+        ],
+      }),
+    )
+    try {
+      stack.sim.setBehaviour({ chunks: 30, chunk_gap_ms: 50 })
+      const res = await ask(stack, { stream: true })
+      const text = await res.text()
+      expect(text).toContain('data: {"error":')
+      expect(text).toContain('MERIDIAN_UPSTREAM_TIMEOUT')
+      expect(text).not.toContain('data: [DONE]')
+      await sleep(50)
+      expect(stack.sim.stats().aborted).toBe(1) // the upstream was cancelled, not read to its end
     } finally {
       await stack.close()
     }

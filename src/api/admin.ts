@@ -1,6 +1,6 @@
 import type { RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
-import { jsonResponse } from '../core/respond.js'
+import { baseHeaders, finishRequest, jsonResponse } from '../core/respond.js'
 import type { Runtime } from '../core/runtime.js'
 import { bearerToken } from '../pipeline/auth.js'
 
@@ -81,4 +81,42 @@ export function handleLimitStats(rt: Runtime, req: Request, ctx: RequestContext)
 export function handleHealthStats(rt: Runtime, req: Request, ctx: RequestContext) {
   requireAdmin(rt, req, ctx)
   return jsonResponse(rt, ctx, 200, JSON.stringify({ targets: rt.router.health.views() }))
+}
+
+const STATES = ['healthy', 'degraded', 'down', 'probing'] as const
+
+/**
+ * `GET /admin/metrics`: the health gate in Prometheus' text format, one series per target: its state (1 for the
+ * current one), the outcomes and failures in its window, and its time to first byte.
+ */
+export function handleMetrics(rt: Runtime, req: Request, ctx: RequestContext) {
+  requireAdmin(rt, req, ctx)
+  const views = rt.router.health.views()
+  const lines: string[] = [
+    '# HELP meridian_target_state Health gate state of an upstream target (1 for its current state).',
+    '# TYPE meridian_target_state gauge',
+  ]
+  const label = (target: string) => `target="${target.replace(/["\\\n]/g, '_')}"`
+  for (const v of views) {
+    for (const state of STATES) {
+      lines.push(`meridian_target_state{${label(v.target)},state="${state}"} ${v.state === state ? 1 : 0}`)
+    }
+  }
+  const gauge = (name: string, help: string, value: (v: (typeof views)[number]) => number | null) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`)
+    for (const v of views) {
+      const x = value(v)
+      if (x !== null) lines.push(`${name}{${label(v.target)}} ${x}`)
+    }
+  }
+  gauge('meridian_target_window_requests', 'Outcomes in the health window.', (v) => v.requests)
+  gauge('meridian_target_window_errors', 'Failed outcomes in the health window.', (v) => v.errors)
+  gauge('meridian_target_ttfb_p50_ms', 'Median time to first byte over the window.', (v) => v.p50Ms)
+  gauge('meridian_target_ttfb_p90_ms', '90th percentile time to first byte over the window.', (v) => v.p90Ms)
+  const res = new Response(`${lines.join('\n')}\n`, {
+    status: 200,
+    headers: { ...baseHeaders(rt, ctx, 'text/plain; version=0.0.4') },
+  })
+  finishRequest(rt, ctx, 200)
+  return res
 }

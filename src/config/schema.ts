@@ -108,6 +108,20 @@ export const targetSchema = z.strictObject({
     .positive()
     .default(1)
     .describe('Its share of traffic under `strategy: loadbalance` (relative to the other targets).'),
+  timeouts: z
+    .strictObject({
+      connect: duration.optional().describe('Longest wait for a new connection (default 10s).'),
+      ttfb: duration
+        .optional()
+        .describe(
+          "Longest wait for its answer to start (a stream: its first content); then the next candidate. Default: the provider's timeout_ms.",
+        ),
+      total: duration
+        .optional()
+        .describe('Longest a whole answer may take, stream included (default: no limit).'),
+    })
+    .optional()
+    .describe('Per-target timeouts; a timeout is a retryable failure that counts against the target.'),
 })
 
 const cacheMode = z

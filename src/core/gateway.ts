@@ -3,6 +3,7 @@ import {
   handleCacheStats,
   handleHealthStats,
   handleLimitStats,
+  handleMetrics,
   handlePurgeKey,
   handlePurgeProject,
   pathParam,
@@ -171,6 +172,10 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
   app.get(
     '/admin/health',
     route((req, ctx) => handleHealthStats(rt, req, ctx)),
+  )
+  app.get(
+    '/admin/metrics',
+    route((req, ctx) => handleMetrics(rt, req, ctx)),
   )
   // Wrong methods are told apart here rather than by catch-all routes: a second route matching the same
   // path would take every request off Hono's single-handler fast path.

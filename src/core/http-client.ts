@@ -35,6 +35,8 @@ export interface RequestOptions {
   timeoutMs: number
   /** Longest silence between body chunks, when it differs (a stream's stall limit). */
   bodyTimeoutMs?: number
+  /** Longest wait for a new connection, when it differs from the client's default. */
+  connectTimeoutMs?: number
 }
 
 export interface HttpClient {

@@ -107,7 +107,7 @@ async function once<T>(
   const started = deps.clock.now()
   ctx.target = target.label
   try {
-    const value = await run(target, signal)
+    const value = await withinLimit(deps, target, signal, run)
     deps.router.health.record(target.label, { ok: true, ttfbMs: deps.clock.now() - started })
     return value
   } catch (err) {
@@ -177,4 +177,41 @@ async function hedged<T>(
   hedge.winner = result.c.target.label
   ctx.target = result.c.target.label
   return { value: result.value, winner: result.c }
+}
+
+/**
+ * The attempt, held to its target's `ttfb` and `total` limits (a stream's attempt ends at its first content;
+ * `total` then goes on timing the rest, see upstream.ts). Past the limit the attempt is aborted and fails as a
+ * timeout, which is retryable and counts against the target.
+ */
+async function withinLimit<T>(
+  deps: AttemptDeps,
+  target: ResolvedTarget,
+  signal: AbortSignal,
+  run: Attempt<T>,
+) {
+  const { ttfb, total } = target.timeouts
+  if (ttfb === undefined && total === undefined) return run(target, signal)
+  const limit = Math.min(ttfb ?? Number.POSITIVE_INFINITY, total ?? Number.POSITIVE_INFINITY)
+  const attempt = new AbortController()
+  const abort = () => attempt.abort()
+  if (signal.aborted) abort()
+  else signal.addEventListener('abort', abort, { once: true })
+  const timer = new AbortController()
+  const expired = deps.router.sleep(limit, timer.signal).then(
+    () => true,
+    () => false,
+  )
+  const outcome = await Promise.race([run(target, attempt.signal).then((value) => ({ value })), expired])
+  timer.abort()
+  if (outcome === true) {
+    attempt.abort()
+    const what = limit === ttfb ? 'started answering' : 'finished'
+    throw new GatewayError(
+      'MERIDIAN_UPSTREAM_TIMEOUT',
+      `upstream ${target.label} had not ${what} after ${limit} ms`,
+    )
+  }
+  if (outcome === false) throw new GatewayError('MERIDIAN_CLIENT_CLOSED', 'the client closed the request')
+  return outcome.value
 }

@@ -64,7 +64,12 @@ async function send(
   const bodyTimeoutMs = stream
     ? Math.min(provider.timeoutMs, deps.router.config.stream.stall)
     : provider.timeoutMs
-  const res = await deps.http.request(request, { signal, timeoutMs: provider.timeoutMs, bodyTimeoutMs })
+  const res = await deps.http.request(request, {
+    signal,
+    timeoutMs: target.timeouts.ttfb ?? provider.timeoutMs,
+    bodyTimeoutMs,
+    connectTimeoutMs: target.timeouts.connect,
+  })
   if (res.status >= 200 && res.status < 300) return res
   const text = deps.scrub(await res.text())
   throw provider.mapError(res.status, text, (name) => res.header(name))
@@ -100,13 +105,19 @@ export function openStream(
   body: JsonObject,
   signal: AbortSignal,
 ): Promise<OpenStream> {
-  return attempt(attemptDeps(deps), ctx, model, signal, async (target, signal) => {
-    const res = await send(deps, ctx, target, 'chat', body, true, signal)
+  return attempt(attemptDeps(deps), ctx, model, signal, async (target, outer) => {
+    const started = deps.clock.now()
+    const { total } = target.timeouts
+    // With a total limit the stream gets its own signal, so running past the limit can cancel the upstream.
+    const cut = total === undefined ? undefined : linkedController(outer)
+    const res = await send(deps, ctx, target, 'chat', body, true, cut?.signal ?? outer)
     const options = body.stream_options as { include_usage?: unknown } | undefined
     const includeUsage = options?.include_usage === true
     const rest = target.provider.transformStream(res.body, { includeUsage })[Symbol.asyncIterator]()
     try {
-      return { provider: target.provider, first: await untilContent(rest), rest }
+      const first = await untilContent(rest)
+      const timed = cut === undefined ? rest : withDeadline(rest, started + total!, deps, cut)
+      return { provider: target.provider, first, rest: timed }
     } catch (err) {
       res.discard()
       throw err
@@ -162,4 +173,44 @@ function hasContent(chunk: string): boolean {
     /"finish_reason":"/.test(chunk) ||
     chunk.includes('"usage":{')
   )
+}
+
+/** An AbortController that also aborts when `signal` does. */
+function linkedController(signal: AbortSignal): AbortController {
+  const controller = new AbortController()
+  if (signal.aborted) controller.abort()
+  else signal.addEventListener('abort', () => controller.abort(), { once: true })
+  return controller
+}
+
+/**
+ * A stream's chunks until `deadline` (the clock's ms), then a timeout, the upstream request cancelled through
+ * `cut`: a target's `total` limit.
+ */
+async function* withDeadline(
+  rest: AsyncIterator<string[]>,
+  deadline: number,
+  deps: UpstreamDeps,
+  cut: AbortController,
+): AsyncGenerator<string[]> {
+  try {
+    for (;;) {
+      const left = deadline - deps.clock.now()
+      const timer = new AbortController()
+      const expired = deps.router.sleep(Math.max(0, left), timer.signal).then(
+        () => true,
+        () => false,
+      )
+      const next = await Promise.race([rest.next(), expired])
+      timer.abort()
+      if (next === true) {
+        cut.abort()
+        throw new TransportError('timeout', 'the stream ran past its total time limit')
+      }
+      if (next === false || next.done) return
+      yield next.value
+    }
+  } finally {
+    void rest.return?.()
+  }
 }

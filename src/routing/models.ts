@@ -12,6 +12,8 @@ export interface ResolvedTarget {
   label: string
   /** Its share under `strategy: loadbalance`. */
   weight: number
+  /** Its own timeouts (ms), where set. */
+  timeouts: { connect?: number; ttfb?: number; total?: number }
 }
 
 export interface ResolvedModel {
@@ -35,7 +37,13 @@ export function createModelTable(models: Config['models'], providers: ReadonlyMa
     const targets = model.targets.map((t) => {
       const provider = providers.get(t.provider)
       if (!provider) throw new Error(`model ${model.name}: unknown provider "${t.provider}"`)
-      return { provider, model: t.model, label: `${t.provider}/${t.model}`, weight: t.weight }
+      return {
+        provider,
+        model: t.model,
+        label: `${t.provider}/${t.model}`,
+        weight: t.weight,
+        timeouts: t.timeouts ?? {},
+      }
     })
     table.set(model.name, {
       name: model.name,

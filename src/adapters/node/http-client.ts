@@ -19,21 +19,40 @@ export interface UndiciClientOptions {
  * body and its event machinery) and fetch's WHATWG objects: chunks go straight to whoever reads them.
  */
 export function undiciClient(options: UndiciClientOptions = {}): HttpClient & { close(): Promise<void> } {
-  const agent = new Agent({
-    connections: options.connections ?? 256,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-    keepAliveMaxTimeout: 10 * 60_000,
-    pipelining: 1,
-  })
+  const agentWith = (connectTimeoutMs: number | undefined) =>
+    new Agent({
+      connections: options.connections ?? 256,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      keepAliveMaxTimeout: 10 * 60_000,
+      pipelining: 1,
+      ...(connectTimeoutMs === undefined ? {} : { connect: { timeout: connectTimeoutMs } }),
+    })
+  const agent = agentWith(undefined)
+  // undici sets the connect timeout per agent: targets with their own get an agent (and a pool) per value.
+  const byConnectTimeout = new Map<number, Agent>()
+  const agentFor = (ms: number | undefined) => {
+    if (ms === undefined) return agent
+    let found = byConnectTimeout.get(ms)
+    if (found === undefined) {
+      found = agentWith(ms)
+      byConnectTimeout.set(ms, found)
+    }
+    return found
+  }
   return {
-    request(req, { signal, timeoutMs, bodyTimeoutMs }) {
+    request(req, { signal, timeoutMs, bodyTimeoutMs, connectTimeoutMs }) {
       return new Promise((resolve, reject) => {
         if (signal.aborted) return reject(new TransportError('aborted', 'request aborted'))
         const exchange = new Exchange(signal, resolve, reject)
-        agent.dispatch(dispatchOptions(req, timeoutMs, bodyTimeoutMs ?? timeoutMs), exchange)
+        agentFor(connectTimeoutMs).dispatch(
+          dispatchOptions(req, timeoutMs, bodyTimeoutMs ?? timeoutMs),
+          exchange,
+        )
       })
     },
-    close: () => agent.close(),
+    close: async () => {
+      await Promise.all([agent.close(), ...[...byConnectTimeout.values()].map((a) => a.close())])
+    },
   }
 }
 
