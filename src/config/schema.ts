@@ -101,8 +101,19 @@ export const providerSchema = z
   .describe('An upstream API and its credentials.')
 
 export const targetSchema = z.strictObject({
-  provider: z.string().describe('A provider id.'),
-  model: z.string().min(1).describe('The model name the provider knows (the deployment name on Azure).'),
+  provider: z.string().optional().describe('A provider id (with `model`; or `use` instead).'),
+  model: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The model name the provider knows (the deployment name on Azure).'),
+  use: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Instead of provider and model: another configured model, whose own strategy and targets stand here as one target (strategies nest).',
+    ),
   weight: z
     .number()
     .positive()
@@ -489,11 +500,21 @@ export const configSchema = z
       if (names.has(model.name)) problem(['models', i, 'name'], `duplicate model name "${model.name}"`)
       names.add(model.name)
       model.targets.forEach((target, j) => {
-        if (!providers.has(target.provider)) {
-          problem(['models', i, 'targets', j, 'provider'], `unknown provider "${target.provider}"`)
+        const at = ['models', i, 'targets', j]
+        if (target.use !== undefined) {
+          if (target.provider !== undefined || target.model !== undefined) {
+            problem([...at, 'use'], 'a target is either provider and model, or use')
+          }
+          return
+        }
+        if (target.provider === undefined || target.model === undefined) {
+          problem(at, 'a target needs provider and model (or use: <model name>)')
+        } else if (!providers.has(target.provider)) {
+          problem([...at, 'provider'], `unknown provider "${target.provider}"`)
         }
       })
     })
+    for (const { path, message } of useProblems(config.models)) problem(path, message)
     const { ttl } = config.cache
     if (ttl.default > ttl.max) problem(['cache', 'ttl', 'default'], 'longer than cache.ttl.max')
     for (const { path, message } of routingProblems(config as Config)) problem(path, message)
@@ -503,6 +524,31 @@ export const configSchema = z
       keys.add(key.key)
     })
   })
+
+/** `use` targets that name no model, or that loop back to the model using them. */
+function useProblems(
+  models: readonly z.output<typeof modelSchema>[],
+): { path: (string | number)[]; message: string }[] {
+  const byName = new Map(models.map((m) => [m.name, m]))
+  const problems: { path: (string | number)[]; message: string }[] = []
+  const reaches = (from: string, to: string, seen: Set<string>): boolean => {
+    if (from === to) return true
+    if (seen.has(from)) return false
+    seen.add(from)
+    return (byName.get(from)?.targets ?? []).some((t) => t.use !== undefined && reaches(t.use, to, seen))
+  }
+  models.forEach((model, i) => {
+    model.targets.forEach((target, j) => {
+      if (target.use === undefined) return
+      const path = ['models', i, 'targets', j, 'use']
+      if (!byName.has(target.use)) problems.push({ path, message: `unknown model "${target.use}"` })
+      else if (reaches(target.use, model.name, new Set())) {
+        problems.push({ path, message: `"${target.use}" leads back to "${model.name}": a loop` })
+      }
+    })
+  })
+  return problems
+}
 
 /** The validated configuration, with every default filled in. */
 export type Config = z.output<typeof configSchema>

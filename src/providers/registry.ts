@@ -35,7 +35,8 @@ function maxTokensByModel(providerId: string, models: Config['models']): Record<
   for (const model of models) {
     if (model.default_max_tokens === undefined) continue
     for (const target of model.targets) {
-      if (target.provider === providerId) out[target.model] = model.default_max_tokens
+      if (target.provider === providerId && target.model !== undefined)
+        out[target.model] = model.default_max_tokens
     }
   }
   return out

@@ -18,7 +18,10 @@ export interface ResolvedTarget {
 
 export interface ResolvedModel {
   name: string
+  /** Every target it may reach, nested models' included, in order. */
   targets: ResolvedTarget[]
+  /** Its strategy's entries: targets, and models standing as one target. */
+  nodes: StrategyNode[]
   /** The targets' labels in order: the target group the cache key binds. */
   labels: string[]
   /** The model's own cache rule, if it has one. */
@@ -30,32 +33,51 @@ export interface ResolvedModel {
   bucket: Bucket | undefined
 }
 
+/** One entry of a model's strategy: a target, or another model standing as one (nested strategies). */
+export type StrategyNode = { target: ResolvedTarget } | { model: ResolvedModel; weight: number }
+
 /** The configured models by the name clients send, each with its providers resolved. */
 export function createModelTable(models: Config['models'], providers: ReadonlyMap<string, Provider>) {
   const table = new Map<string, ResolvedModel>()
-  for (const model of models) {
-    const targets = model.targets.map((t) => {
-      const provider = providers.get(t.provider)
+  const configs = new Map(models.map((m) => [m.name, m]))
+  // A model is resolved after the models it uses (config validation has ruled out loops).
+  const resolve = (model: Config['models'][number]): ResolvedModel => {
+    const done = table.get(model.name)
+    if (done !== undefined) return done
+    const nodes: StrategyNode[] = model.targets.map((t) => {
+      if (t.use !== undefined) {
+        const used = configs.get(t.use)
+        if (!used) throw new Error(`model ${model.name}: unknown model "${t.use}"`)
+        return { model: resolve(used), weight: t.weight }
+      }
+      const provider = providers.get(t.provider!)
       if (!provider) throw new Error(`model ${model.name}: unknown provider "${t.provider}"`)
-      return {
+      const target: ResolvedTarget = {
         provider,
-        model: t.model,
+        model: t.model!,
         label: `${t.provider}/${t.model}`,
         weight: t.weight,
         timeouts: t.timeouts ?? {},
       }
+      return { target }
     })
-    table.set(model.name, {
+    const targets = [...new Set(nodes.flatMap((n) => ('target' in n ? [n.target] : n.model.targets)))]
+    const resolved: ResolvedModel = {
       name: model.name,
       targets,
+      nodes,
       labels: targets.map((t) => t.label),
       cache: model.cache,
       strategy: model.strategy,
       hedge: model.hedge === true,
       bucket: modelFacts(model).bucket,
-    })
+    }
+    table.set(model.name, resolved)
+    return resolved
   }
-  return table
+  for (const model of models) resolve(model)
+  // In config order, whatever order they were resolved in.
+  return new Map(models.map((m) => [m.name, table.get(m.name)!]))
 }
 
 export function resolveModel(table: ReadonlyMap<string, ResolvedModel>, name: string): ResolvedModel {

@@ -79,6 +79,62 @@ describe('plan', () => {
   })
 })
 
+describe('nested strategies', () => {
+  const nested: ConfigInput['models'] = [
+    {
+      name: 'pool',
+      strategy: 'loadbalance',
+      targets: [
+        { provider: 'a', model: 'x' },
+        { provider: 'b', model: 'x' },
+      ],
+    },
+    { name: 'nested', targets: [{ use: 'pool' }, { provider: 'c', model: 'y' }] },
+    {
+      name: 'spread',
+      strategy: 'loadbalance',
+      targets: [
+        { use: 'pool', weight: 3 },
+        { provider: 'c', model: 'y', weight: 1 },
+      ],
+    },
+  ]
+
+  it('expand a used model by its own strategy, where it stands in the outer one', () => {
+    // pool draws by its weights (random 0.6 of 2 falls in b's share), then nested falls back to c.
+    const { router, table } = setup(nested, () => 0.6)
+    expect(labels(router, table.get('nested')!)).toEqual(['b/x', 'a/x', 'c/y'])
+    expect(table.get('nested')!.labels).toEqual(['a/x', 'b/x', 'c/y'])
+    // spread draws the pool (weight 3 of 4: 0.6 falls in it), then inside it b, then c stands by.
+    expect(labels(router, table.get('spread')!)).toEqual(['b/x', 'a/x', 'c/y'])
+  })
+
+  it('are checked: a use must name a model, never loop, and not come with provider or model', () => {
+    const parse = (models: ConfigInput['models']) =>
+      configSchema.safeParse({
+        providers: [{ id: 'a', type: 'openai', base_url: 'http://127.0.0.1:9/a' }],
+        models,
+      })
+    const issue = (models: ConfigInput['models']) => parse(models).error?.issues[0]
+    expect(issue([{ name: 'm', targets: [{ use: 'nope' }] }])).toMatchObject({
+      path: ['models', 0, 'targets', 0, 'use'],
+      message: 'unknown model "nope"',
+    })
+    expect(
+      issue([
+        { name: 'm', targets: [{ use: 'n' }] },
+        { name: 'n', targets: [{ use: 'm' }] },
+      ])?.message,
+    ).toBe('"n" leads back to "m": a loop')
+    expect(issue([{ name: 'm', targets: [{ use: 'm', provider: 'a' }] }])?.message).toBe(
+      'a target is either provider and model, or use',
+    )
+    expect(issue([{ name: 'm', targets: [{ provider: 'a' }] }])?.message).toBe(
+      'a target needs provider and model (or use: <model name>)',
+    )
+  })
+})
+
 describe('retry timing', () => {
   const retries = { attempts: 3, backoff: 100, backoff_max: 1000, retry_after_max: 10_000 }
 

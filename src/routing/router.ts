@@ -1,7 +1,7 @@
 import type { RouterConfig } from '../config/schema.js'
 import type { GatewayError } from '../core/errors.js'
 import type { HealthGate } from './health.js'
-import type { ResolvedModel, ResolvedTarget } from './models.js'
+import type { ResolvedModel, ResolvedTarget, StrategyNode } from './models.js'
 
 /** One way to answer a request: a target of the model asked for, or of a same-bucket model standing in. */
 export interface Candidate {
@@ -64,32 +64,39 @@ export function plan(router: Router, model: ResolvedModel): Candidate[] {
   return model.targets.map((target) => ({ model, target, probe: false }))
 }
 
+/** A model's targets in the order its strategy gives, nested models expanded by their own strategies. */
 function ordered(router: Router, model: ResolvedModel): ResolvedTarget[] {
   const { health } = router
-  const targets = model.targets
-  if (targets.length === 1) return targets.slice()
-  if (model.strategy === 'loadbalance') {
+  const expand = (node: StrategyNode): ResolvedTarget[] =>
+    'target' in node ? [node.target] : ordered(router, node.model)
+  let targets: ResolvedTarget[]
+  if (model.nodes.length === 1) targets = expand(model.nodes[0]!)
+  else if (model.strategy === 'loadbalance') {
     // A weighted draw without replacement: the first is the load-balanced choice, the rest stand by in order.
-    const pool = targets.map((t) => ({
-      t,
-      w: t.weight * (health.state(t.label) === 'degraded' ? DEGRADED_WEIGHT : 1),
+    const pool = model.nodes.map((node) => ({
+      node,
+      w:
+        'target' in node
+          ? node.target.weight * (health.state(node.target.label) === 'degraded' ? DEGRADED_WEIGHT : 1)
+          : node.weight,
     }))
-    const out: ResolvedTarget[] = []
+    targets = []
     while (pool.length > 0) {
       let total = 0
       for (const p of pool) total += p.w
       let x = router.random() * total
       let i = 0
       while (i < pool.length - 1 && x >= pool[i]!.w) x -= pool[i++]!.w
-      out.push(pool.splice(i, 1)[0]!.t)
+      targets.push(...expand(pool.splice(i, 1)[0]!.node))
     }
-    return out
+  } else {
+    // Fallback keeps the configured order, with degraded targets after the healthy ones.
+    const all = model.nodes.flatMap(expand)
+    const healthy = all.filter((t) => health.state(t.label) !== 'degraded')
+    targets = healthy.length === all.length ? all : [...healthy, ...all.filter((t) => !healthy.includes(t))]
   }
-  // Fallback keeps the configured order, with degraded targets after the healthy ones.
-  const healthy = targets.filter((t) => health.state(t.label) !== 'degraded')
-  return healthy.length === targets.length
-    ? targets.slice()
-    : [...healthy, ...targets.filter((t) => !healthy.includes(t))]
+  // A target reached twice (through two nested models) is tried once.
+  return targets.length > 1 ? [...new Set(targets)] : targets
 }
 
 /** The wait before retry round `round` (0-based): exponential, capped, with full jitter in its upper half. */

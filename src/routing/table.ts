@@ -32,7 +32,8 @@ export type ResolvedTable = Record<Mode, Record<Label, Cell | undefined>>
 /** A configured model's bucket and price: its own, else the catalog's by its name, else by its first target's model. */
 export function modelFacts(model: ModelConfig): { bucket: Bucket | undefined; price: Price | undefined } {
   const byName = catalogFacts(model.name)
-  const byTarget = model.targets[0] === undefined ? undefined : catalogFacts(model.targets[0].model)
+  const leaf = model.targets.find((t) => t.model !== undefined)?.model
+  const byTarget = leaf === undefined ? undefined : catalogFacts(leaf)
   return {
     bucket: model.bucket ?? byName?.bucket ?? byTarget?.bucket,
     price: model.price ?? byName?.price ?? byTarget?.price,
