@@ -223,6 +223,36 @@ describe('per-target timeouts', () => {
   })
 })
 
+describe('a client that disconnects', () => {
+  it('aborts the upstream request, and both calls of a hedged one', async () => {
+    const stack = await startStack(configure('-d', { router: { hedge: { after: '50ms' } } }))
+    try {
+      stack.sim.setBehaviour({ latency_ms: 2000 })
+      backup.setBehaviour({ latency_ms: 2000 })
+      const leave = async (model: string) => {
+        const controller = new AbortController()
+        const sent = fetch(`${stack.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+          signal: controller.signal,
+        }).catch(() => undefined)
+        await sleep(200)
+        controller.abort()
+        await sent
+        await sleep(100)
+      }
+      await leave('main')
+      expect(stack.sim.stats().aborted).toBe(1)
+      await leave('hedged') // primary on this sim, its hedge on the backup after 50 ms
+      expect(stack.sim.stats().aborted).toBe(2)
+      expect(backup.stats().aborted).toBe(1)
+    } finally {
+      await stack.close()
+    }
+  })
+})
+
 describe('retries', () => {
   it('honour Retry-After, and a longer one than allowed moves on at once', async () => {
     const stack = await startStack(configure('-r'))
