@@ -511,6 +511,8 @@ describe.skipIf(!redis.available)('redis', () => {
       const prefix = `${runPrefix}${randomUUID().slice(0, 8)}:`
       const store = open({ prefix })
       await store.ready()
+      // Load the script first: on a Redis whose script cache is empty, the first call is EVALSHA, NOSCRIPT, EVAL.
+      await store.acquire({ rules: [{ scope: 'warm', rpm: 5 }], id: 'warm', tokens: 0 })
       const monitor = await new Redis(url).monitor()
       const seen: { args: string[]; source: string }[] = []
       monitor.on('monitor', (_time: string, args: string[], source: string) => {

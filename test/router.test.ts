@@ -40,7 +40,7 @@ function configure(suffix: string, extra: Partial<ConfigInput> = {}) {
     config.admin = { token: ADMIN }
     config.router = {
       retries: { attempts: 3, backoff: '1ms', backoff_max: '5ms' },
-      health: { window: '10s', min_requests: 4, cooldown: '300ms', probe_every: 2 },
+      health: { window: '10s', min_requests: 4, cooldown: '2s', probe_every: 2 },
     }
     Object.assign(config, extra)
   }
@@ -86,7 +86,7 @@ describe('a primary that answers 503 to everything', () => {
     expect(stack.sim.stats().chat).toBe(tried) // skipped while down
 
     stack.sim.setBehaviour({ status: null })
-    await sleep(350) // the cooldown: now probing
+    await sleep(2100) // the cooldown: now probing
     let restored = false
     for (let i = 0; i < 6 && !restored; i++) {
       const res = await ask(stack)
@@ -121,7 +121,15 @@ describe('a primary that answers 503 to everything', () => {
 
 describe('a primary that fails every other request', () => {
   it('is demoted by its error rate (a consecutive-failure counter would never trip)', async () => {
-    const stack = await startStack(configure('-b'))
+    // A long cooldown: the verdict must not expire (and be probed back) while the test reads it.
+    const stack = await startStack(
+      configure('-b', {
+        router: {
+          retries: { backoff: '1ms', backoff_max: '5ms' },
+          health: { window: '10s', min_requests: 4, cooldown: '30s' },
+        },
+      }),
+    )
     try {
       stack.sim.setBehaviour({ fail_every: 2 })
       for (let i = 0; i < 12; i++) expect((await ask(stack)).status).toBe(200)
@@ -254,7 +262,25 @@ describe('a client that disconnects', () => {
 })
 
 describe('retries', () => {
-  it('honour Retry-After, and a longer one than allowed moves on at once', async () => {
+  it('retry a 409 conflict and a 5xx on the same target when there is no other', async () => {
+    const stack = await startStack(configure('-q'))
+    try {
+      for (const status of [409, 500]) {
+        stack.sim.reset()
+        stack.sim.setBehaviour({ fail_every: 1, fail_status: status })
+        expect((await ask(stack, { model: 'single' })).status).toBe(status === 409 ? 409 : 502)
+        expect(stack.sim.stats().chat).toBe(3) // router.retries.attempts
+        stack.sim.reset()
+        stack.sim.setBehaviour({ fail_every: 2, fail_status: status })
+        await (await ask(stack, { model: 'single' })).text() // the sim's request 1: answered
+        expect((await ask(stack, { model: 'single' })).status).toBe(200) // 2 fails, its retry 3 answers
+      }
+    } finally {
+      await stack.close()
+    }
+  })
+
+  it('honour Retry-After by waiting; one longer than retry_after_max takes the target out instead', async () => {
     const stack = await startStack(configure('-r'))
     try {
       stack.sim.setBehaviour({ fail_every: 2, fail_status: 429, retry_after_s: 1 })
@@ -264,6 +290,13 @@ describe('retries', () => {
       expect(res.status).toBe(200)
       expect(performance.now() - started).toBeGreaterThanOrEqual(990)
       expect(stack.sim.stats().chat).toBe(3)
+
+      stack.sim.reset()
+      stack.sim.setBehaviour({ status: 429, retry_after_s: 30 })
+      const refused = await ask(stack, { model: 'single' })
+      expect(refused.status).toBe(429)
+      expect(refused.headers.get('retry-after')).toBe('30')
+      expect(stack.sim.stats().chat).toBe(1) // not retried: waiting 30 s is not the router's call
     } finally {
       await stack.close()
     }

@@ -53,8 +53,22 @@ export function mapUpstreamStatus(
   if (status === 408) {
     return new GatewayError('MERIDIAN_UPSTREAM_TIMEOUT', `upstream ${providerId} timed out (408): ${message}`)
   }
+  if (status === 409) {
+    // A conflict (OpenAI: "the request conflicted with another"): worth retrying, and 409 if it persists.
+    return new GatewayError('MERIDIAN_UPSTREAM_ERROR', `upstream ${providerId} returned 409: ${message}`, {
+      status: 409,
+    })
+  }
   if (status >= 400 && status < 500) {
     return new GatewayError('MERIDIAN_UPSTREAM_BAD_REQUEST', message, { status, param })
   }
-  return new GatewayError('MERIDIAN_UPSTREAM_ERROR', `upstream ${providerId} returned ${status}: ${message}`)
+  // A 503's Retry-After tells the router how long to wait before trying the target again.
+  const retryAfter = header('retry-after')
+  return new GatewayError(
+    'MERIDIAN_UPSTREAM_ERROR',
+    `upstream ${providerId} returned ${status}: ${message}`,
+    {
+      headers: retryAfter ? { 'retry-after': retryAfter } : undefined,
+    },
+  )
 }

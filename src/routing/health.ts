@@ -313,7 +313,7 @@ export class HealthGate {
    * before it can leak into the baseline, and a slow spell does not quickly become the new normal.
    */
   private evict(t: Target, n: number): void {
-    const slow = this.isSlow(t, this.sorted(t))
+    const slow = this.windowSlow(t)
     for (let i = 0; i < n; i++) {
       const ms = t.ms[t.head]!
       if (!slow) t.usual = t.usual === null ? ms : t.usual + USUAL_ALPHA * (ms - t.usual)
@@ -340,7 +340,21 @@ export class HealthGate {
   }
 
   private judgeSlow(t: Target, now: number): boolean {
-    return this.isSlow(t, this.live(t, now))
+    this.expire(t, now)
+    return this.windowSlow(t)
+  }
+
+  /**
+   * `isSlow` without sorting (every request asks): the nearest-rank p50 of n samples is over a threshold
+   * exactly when at least n - ceil(n / 2) + 1 of them are.
+   */
+  private windowSlow(t: Target): boolean {
+    const n = t.size
+    if (t.usual === null || n < Math.min(this.options.minRequests, SAMPLES)) return false
+    const threshold = this.options.slowFactor * t.usual
+    let above = 0
+    for (let i = 0; i < n; i++) if (t.ms[(t.head + i) % SAMPLES]! > threshold) above++
+    return above >= n - Math.ceil(n / 2) + 1
   }
 
   private isSlow(t: Target, sorted: readonly number[]): boolean {

@@ -118,6 +118,8 @@ export function retryAfterMs(error: GatewayError, epochNow: number): number | un
 /** How long to wait for a first byte before hedging on `target`. */
 export function hedgeDelayMs(router: Router, target: ResolvedTarget): number {
   const { hedge } = router.config
+  // A degraded target is hedged at once: waiting for its first byte is what is slow.
+  if (router.health.state(target.label) === 'degraded') return 0
   if (hedge.after !== 'p90') return hedge.after
   const p90 = router.health.ttfbQuantile(target.label, 0.9)
   return p90 === null ? hedge.default : Math.max(hedge.min, p90)
