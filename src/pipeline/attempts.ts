@@ -7,10 +7,13 @@ import type { ResolvedModel, ResolvedTarget } from '../routing/models.js'
 import {
   backoffMs,
   type Candidate,
+  EXPIRED,
   hedgeDelayMs,
+  linkedController,
   plan,
   type Router,
   retryAfterMs,
+  within,
 } from '../routing/router.js'
 
 export interface AttemptDeps {
@@ -137,31 +140,16 @@ async function hedged<T>(
   signal: AbortSignal,
   run: Attempt<T>,
 ): Promise<{ value: T; winner: Candidate }> {
-  const a = new AbortController()
-  const b = new AbortController()
-  const abortBoth = () => {
-    a.abort()
-    b.abort()
-  }
-  if (signal.aborted) abortBoth()
-  else signal.addEventListener('abort', abortBoth, { once: true })
+  const a = linkedController(signal)
+  const b = linkedController(signal)
   const settle = (c: Candidate, s: AbortSignal, which: 'a' | 'b') =>
     once(deps, ctx, c, s, run).then(
       (value) => ({ ok: true as const, value, c, which }),
       (error: unknown) => ({ ok: false as const, error, c, which }),
     )
   const first = settle(primary, a.signal, 'a')
-  const delay = hedgeDelayMs(deps.router, primary.target)
-  const timer = new AbortController()
-  const early = await Promise.race([
-    first,
-    deps.router.sleep(delay, timer.signal).then(
-      () => undefined,
-      () => undefined,
-    ),
-  ])
-  timer.abort()
-  if (early !== undefined) {
+  const early = await within(deps.router.sleep, hedgeDelayMs(deps.router, primary.target), first)
+  if (early !== EXPIRED) {
     if (early.ok) return { value: early.value, winner: primary }
     throw early.error
   }
@@ -193,18 +181,9 @@ async function withinLimit<T>(
   const { ttfb, total } = target.timeouts
   if (ttfb === undefined && total === undefined) return run(target, signal)
   const limit = Math.min(ttfb ?? Number.POSITIVE_INFINITY, total ?? Number.POSITIVE_INFINITY)
-  const attempt = new AbortController()
-  const abort = () => attempt.abort()
-  if (signal.aborted) abort()
-  else signal.addEventListener('abort', abort, { once: true })
-  const timer = new AbortController()
-  const expired = deps.router.sleep(limit, timer.signal).then(
-    () => true,
-    () => false,
-  )
-  const outcome = await Promise.race([run(target, attempt.signal).then((value) => ({ value })), expired])
-  timer.abort()
-  if (outcome === true) {
+  const attempt = linkedController(signal)
+  const outcome = await within(deps.router.sleep, limit, run(target, attempt.signal))
+  if (outcome === EXPIRED) {
     attempt.abort()
     const what = limit === ttfb ? 'started answering' : 'finished'
     throw new GatewayError(
@@ -212,6 +191,5 @@ async function withinLimit<T>(
       `upstream ${target.label} had not ${what} after ${limit} ms`,
     )
   }
-  if (outcome === false) throw new GatewayError('MERIDIAN_CLIENT_CLOSED', 'the client closed the request')
-  return outcome.value
+  return outcome
 }

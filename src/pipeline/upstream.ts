@@ -4,7 +4,7 @@ import { GatewayError, toGatewayError } from '../core/errors.js'
 import { type HttpClient, TransportError, type UpstreamResponse } from '../core/http-client.js'
 import type { JsonObject, Operation, Provider } from '../providers/provider.js'
 import type { ResolvedModel, ResolvedTarget } from '../routing/models.js'
-import type { Router } from '../routing/router.js'
+import { EXPIRED, linkedController, type Router, within } from '../routing/router.js'
 import { type AttemptDeps, attempt } from './attempts.js'
 
 export interface UpstreamDeps {
@@ -175,14 +175,6 @@ function hasContent(chunk: string): boolean {
   )
 }
 
-/** An AbortController that also aborts when `signal` does. */
-function linkedController(signal: AbortSignal): AbortController {
-  const controller = new AbortController()
-  if (signal.aborted) controller.abort()
-  else signal.addEventListener('abort', () => controller.abort(), { once: true })
-  return controller
-}
-
 /**
  * A stream's chunks until `deadline` (the clock's ms), then a timeout, the upstream request cancelled through
  * `cut`: a target's `total` limit.
@@ -195,19 +187,12 @@ async function* withDeadline(
 ): AsyncGenerator<string[]> {
   try {
     for (;;) {
-      const left = deadline - deps.clock.now()
-      const timer = new AbortController()
-      const expired = deps.router.sleep(Math.max(0, left), timer.signal).then(
-        () => true,
-        () => false,
-      )
-      const next = await Promise.race([rest.next(), expired])
-      timer.abort()
-      if (next === true) {
+      const next = await within(deps.router.sleep, Math.max(0, deadline - deps.clock.now()), rest.next())
+      if (next === EXPIRED) {
         cut.abort()
         throw new TransportError('timeout', 'the stream ran past its total time limit')
       }
-      if (next === false || next.done) return
+      if (next.done) return
       yield next.value
     }
   } finally {

@@ -345,21 +345,16 @@ export class HealthGate {
   }
 
   /**
-   * `isSlow` without sorting (every request asks): the nearest-rank p50 of n samples is over a threshold
-   * exactly when at least n - ceil(n / 2) + 1 of them are.
+   * Whether the window's p50 is over slowFactor × the usual, without sorting (every request asks): the
+   * nearest-rank p50 of n samples is over a threshold exactly when at least n - ceil(n / 2) + 1 of them are.
    */
   private windowSlow(t: Target): boolean {
     const n = t.size
+    // A window cannot hold more samples than the ring, so a larger minRequests is capped to it.
     if (t.usual === null || n < Math.min(this.options.minRequests, SAMPLES)) return false
     const threshold = this.options.slowFactor * t.usual
     let above = 0
     for (let i = 0; i < n; i++) if (t.ms[(t.head + i) % SAMPLES]! > threshold) above++
     return above >= n - Math.ceil(n / 2) + 1
-  }
-
-  private isSlow(t: Target, sorted: readonly number[]): boolean {
-    // A window cannot hold more samples than the ring, so a larger minRequests is capped to it.
-    if (t.usual === null || sorted.length < Math.min(this.options.minRequests, SAMPLES)) return false
-    return (quantile(sorted, 0.5) ?? 0) > this.options.slowFactor * t.usual
   }
 }

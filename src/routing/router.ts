@@ -140,3 +140,33 @@ export function timerSleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/** What `within` gives when the time ran out first. */
+export const EXPIRED: unique symbol = Symbol('expired')
+
+/**
+ * `work`'s value, or EXPIRED if `ms` pass first; `work`'s failure is thrown. The timer is cleared either way.
+ * (The sleep only rejects when its timer is cleared, after the race is decided.)
+ */
+export async function within<T>(
+  sleep: Router['sleep'],
+  ms: number,
+  work: Promise<T>,
+): Promise<T | typeof EXPIRED> {
+  const timer = new AbortController()
+  try {
+    const expired = (): typeof EXPIRED => EXPIRED
+    const expiry = sleep(ms, timer.signal).then(expired, expired)
+    return await Promise.race([work, expiry])
+  } finally {
+    timer.abort()
+  }
+}
+
+/** An AbortController that also aborts when `signal` does (an attempt's own, inside the request's). */
+export function linkedController(signal: AbortSignal): AbortController {
+  const controller = new AbortController()
+  if (signal.aborted) controller.abort()
+  else signal.addEventListener('abort', () => controller.abort(), { once: true })
+  return controller
+}
