@@ -143,3 +143,31 @@ describe('meridian sim', () => {
     expect(cli.output()).toContain('unknown command "frobnicate"')
   })
 })
+
+describe('meridian health', () => {
+  it("prints the health gate's view of a running gateway, and needs the admin token", async () => {
+    const { startStack } = await import('./helpers/stack.js')
+    const token = 'admin-token-0123456789abcdef'
+    const stack = await startStack((config) => {
+      config.admin = { token }
+    })
+    try {
+      stack.sim.setBehaviour({ status: 503 })
+      await (
+        await stack.post('/v1/chat/completions', {
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'x' }],
+        })
+      ).text()
+      const cli = run(['health', '--url', stack.url, '--token', token])
+      expect(await cli.exited).toBe(0)
+      expect(cli.output()).toMatch(/^target\s+state\s+requests\s+errors/m)
+      expect(cli.output()).toMatch(/^sim\/sim-small\s+healthy\s+3\s+100%/m)
+      const refused = run(['health', '--url', stack.url, '--token', 'wrong-token-0123456789'])
+      expect(await refused.exited).toBe(1)
+      expect(refused.output()).toContain('missing or invalid admin token')
+    } finally {
+      await stack.close()
+    }
+  })
+})
