@@ -1,6 +1,6 @@
 import type { RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
-import { baseHeaders, finishRequest, jsonResponse } from '../core/respond.js'
+import { jsonResponse, textResponse } from '../core/respond.js'
 import type { Runtime } from '../core/runtime.js'
 import { bearerToken } from '../pipeline/auth.js'
 
@@ -113,10 +113,5 @@ export function handleMetrics(rt: Runtime, req: Request, ctx: RequestContext) {
   gauge('meridian_target_window_errors', 'Failed outcomes in the health window.', (v) => v.errors)
   gauge('meridian_target_ttfb_p50_ms', 'Median time to first byte over the window.', (v) => v.p50Ms)
   gauge('meridian_target_ttfb_p90_ms', '90th percentile time to first byte over the window.', (v) => v.p90Ms)
-  const res = new Response(`${lines.join('\n')}\n`, {
-    status: 200,
-    headers: { ...baseHeaders(rt, ctx, 'text/plain; version=0.0.4') },
-  })
-  finishRequest(rt, ctx, 200)
-  return res
+  return textResponse(rt, ctx, 200, `${lines.join('\n')}\n`, 'text/plain; version=0.0.4')
 }

@@ -44,7 +44,18 @@ export function baseHeaders(rt: Runtime, ctx: RequestContext, contentType: strin
 }
 
 export function jsonResponse(rt: Runtime, ctx: RequestContext, status: number, body: string): Response {
-  const res = new Response(body, { status, headers: baseHeaders(rt, ctx, 'application/json') })
+  return textResponse(rt, ctx, status, body, 'application/json')
+}
+
+/** A whole body of any text type, with the headers every response carries; the request ends with it. */
+export function textResponse(
+  rt: Runtime,
+  ctx: RequestContext,
+  status: number,
+  body: string,
+  contentType: string,
+): Response {
+  const res = new Response(body, { status, headers: baseHeaders(rt, ctx, contentType) })
   finishRequest(rt, ctx, status)
   return res
 }

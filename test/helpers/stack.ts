@@ -24,6 +24,9 @@ export interface Stack {
   url: string
   /** fetch against the gateway with the test key and JSON content type. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
+  /** The request log line of the request with this `x-request-id`, parsed; throws until it is written. */
+  // biome-ignore lint/suspicious/noExplicitAny: a log line is whatever JSON the logger wrote
+  logged(requestId: string): any
   close(): Promise<void>
 }
 
@@ -67,6 +70,13 @@ export async function startStack(
         headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
+    logged(requestId) {
+      const line = logger.lines
+        .map((l) => JSON.parse(l))
+        .find((l) => l.msg === 'request' && l.request_id === requestId)
+      if (line === undefined) throw new Error(`no request log line for ${requestId}`)
+      return line
+    },
     async close() {
       await gateway.close()
       await sim.close()

@@ -1,21 +1,13 @@
 import type { CacheEntry, CacheTier } from '../../cache/tier.js'
 import { type Clock, systemClock } from '../../core/clock.js'
-import { redisConnection } from './redis-connection.js'
+import { type RedisStoreOptions, redisConnection } from './redis-connection.js'
 
-export interface RedisTierOptions {
-  /** `redis://[user:pass@]host:port[/db]`. */
-  url: string
+export interface RedisTierOptions extends RedisStoreOptions {
   /** Namespace of every key this tier writes (default `meridian:cache:`). */
   prefix?: string
   /** A command without a reply by then rejects (default 500 ms). */
   timeoutMs?: number
-  /** A connection attempt is abandoned after this long (default 2000 ms). */
-  connectTimeoutMs?: number
-  /** The ceiling of the reconnect backoff (default 2000 ms). */
-  maxBackoffMs?: number
   clock?: Pick<Clock, 'epoch'>
-  /** Told once per outage (the first error after being healthy), never per reconnect attempt. */
-  onError?: (err: Error) => void
 }
 
 /** A Redis tier, and a way to wait for its first connection. */

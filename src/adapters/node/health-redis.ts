@@ -1,22 +1,14 @@
 import { type Clock, systemClock } from '../../core/clock.js'
 import type { SharedHealth } from '../../routing/health.js'
-import { redisConnection } from './redis-connection.js'
+import { type RedisStoreOptions, redisConnection } from './redis-connection.js'
 
-export interface RedisHealthOptions {
-  /** `redis://[user:pass@]host:port[/db]`. */
-  url: string
+export interface RedisHealthOptions extends RedisStoreOptions {
   /** Namespace of every key and channel this writes (default `meridian:health:`). */
   prefix?: string
   /** A command without a reply by then rejects (default 500 ms). */
   timeoutMs?: number
-  /** A connection attempt is abandoned after this long (default 2000 ms). */
-  connectTimeoutMs?: number
-  /** The ceiling of the reconnect backoff (default 2000 ms). */
-  maxBackoffMs?: number
   /** Wall time, for the TTL of a down mark (default the system clock). */
   clock?: Pick<Clock, 'epoch'>
-  /** Told once per outage (the first error after being healthy), never per reconnect attempt or command. */
-  onError?: (err: Error) => void
 }
 
 /** Redis-backed shared health, and a way to wait until it has read the current outages. */

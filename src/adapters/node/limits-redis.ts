@@ -1,24 +1,16 @@
 import { CONCURRENT_RETRY_MS, LEASE_MS, wholeTokens } from '../../limits/memory.js'
 import { type Decision, type LimitRule, type LimitStore, WINDOW_MS } from '../../limits/store.js'
-import { redisConnection } from './redis-connection.js'
+import { type RedisStoreOptions, redisConnection } from './redis-connection.js'
 
-export interface RedisLimitsOptions {
-  /** `redis://[user:pass@]host:port[/db]`. */
-  url: string
+export interface RedisLimitsOptions extends RedisStoreOptions {
   /** Namespace of every key this store writes (default `meridian:rl:`). */
   prefix?: string
   /** A command without a reply by then rejects (default 250 ms: long enough for a burst queued in Redis). */
   timeoutMs?: number
-  /** A connection attempt is abandoned after this long (default 2000 ms). */
-  connectTimeoutMs?: number
-  /** The ceiling of the reconnect backoff (default 2000 ms). */
-  maxBackoffMs?: number
   /** How long a concurrency lease holds a slot if its request is never settled (default 10 minutes). */
   leaseMs?: number
   /** The window of `rpm` and `tpm` (default `WINDOW_MS`); shorter only in tests. */
   windowMs?: number
-  /** Told once per outage (the first error after being healthy), never per reconnect attempt. */
-  onError?: (err: Error) => void
 }
 
 /** A Redis limit store, and a way to wait for its first connection. */

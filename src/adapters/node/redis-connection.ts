@@ -1,5 +1,17 @@
 import { Redis } from 'ioredis'
 
+/** What every Redis-backed store takes; each adds its own key prefix, command timeout and extras. */
+export interface RedisStoreOptions {
+  /** `redis://[user:pass@]host:port[/db]`. */
+  url: string
+  /** A connection attempt is abandoned after this long (default 2000 ms). */
+  connectTimeoutMs?: number
+  /** The ceiling of the reconnect backoff (default 2000 ms). */
+  maxBackoffMs?: number
+  /** Told once per outage (the first error after being healthy), never per reconnect attempt. */
+  onError?: (err: Error) => void
+}
+
 /** How a Meridian Redis client behaves when Redis is slow or gone: it fails fast and heals by itself. */
 export interface RedisConnectionOptions {
   /** `redis://[user:pass@]host:port[/db]`. */

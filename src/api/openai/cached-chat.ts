@@ -8,12 +8,10 @@ import type { CacheInfo, RequestContext } from '../../core/context.js'
 import { toGatewayError } from '../../core/errors.js'
 import { finishRequest, jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
-import { usedTokens } from '../../limits/estimate.js'
 import { openStream, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
 import type { JsonObject } from '../../providers/provider.js'
-import { usageOf } from '../../routing/cost.js'
 import type { ResolvedModel } from '../../routing/models.js'
-import { logOutcome, sseResponse, streamChat, unaryChat } from './chat-upstream.js'
+import { logOutcome, noteAnswerUsage, sseResponse, streamChat, unaryChat } from './chat-upstream.js'
 import { sseBody } from './stream.js'
 
 /** The cache key binds a per-project generation; there is one generation until governance can bump it. */
@@ -137,8 +135,7 @@ async function flyUnary(call: Call, flight: Flight, key: string, plan: CachePlan
   }
   flight.target = ctx.target
   flight.upstreamMs = ctx.upstreamMs
-  if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(text)
-  if (ctx.route !== undefined) ctx.usage = usageOf(text)
+  noteAnswerUsage(ctx, text)
   flight.finish(
     text,
     plan.write && ctx.failover === undefined
@@ -177,8 +174,7 @@ async function flyStream(call: Call, flight: Flight, key: string, plan: CachePla
   }
   flight.upstreamMs = ctx.upstreamMs + (rt.clock.now() - started)
   const completion = assembler.result()
-  if (ctx.limit?.reserved && completion !== undefined) ctx.usedTokens = usedTokens(completion)
-  if (ctx.route !== undefined && completion !== undefined) ctx.usage = usageOf(completion)
+  if (completion !== undefined) noteAnswerUsage(ctx, completion)
   flight.finish(
     completion,
     plan.write && ctx.failover === undefined

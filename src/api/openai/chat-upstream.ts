@@ -17,8 +17,7 @@ export async function unaryChat(
   model: ResolvedModel,
 ): Promise<Response> {
   const completion = await sendUnary(rt, ctx, model, 'chat', body, req.signal)
-  if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(completion)
-  if (ctx.route !== undefined) ctx.usage = usageOf(completion)
+  noteAnswerUsage(ctx, completion)
   return jsonResponse(rt, ctx, 200, completion)
 }
 
@@ -56,6 +55,15 @@ export function logOutcome(rt: Runtime, ctx: RequestContext): (outcome: StreamOu
     else if (outcome.kind === 'cancelled') finishRequest(rt, ctx, 499)
     else finishRequest(rt, ctx, 200)
   }
+}
+
+/**
+ * What a chat answer (a completion's JSON) used, where someone reads it: the rate-limit settlement when tokens
+ * were reserved, the log line's costs when the request was auto-routed.
+ */
+export function noteAnswerUsage(ctx: RequestContext, completion: string): void {
+  if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(completion)
+  if (ctx.route !== undefined) ctx.usage = usageOf(completion)
 }
 
 /** The stream's batches, unchanged, noting the usage its final chunk reports (with `include_usage`). */
