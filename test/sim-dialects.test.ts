@@ -468,6 +468,162 @@ describe('Gemini embeddings', () => {
   })
 })
 
+describe('models lists as key probes, with several keys', () => {
+  const BYOK = 'sk-ant-project-byok-00001234'
+  const OWN = 'AIza-gateway-own-0000abcd'
+  const WRONG = 'sk-wrong-key-7777'
+  const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers })
+
+  it('answers each dialect probe 200 for any key of the set and its auth error for another', async () => {
+    const multi = await startSim({ port: 0, apiKeys: [BYOK, OWN] })
+    try {
+      // OpenAI: a bearer token.
+      for (const key of [BYOK, OWN]) {
+        const res = await get(`${multi.url}/v1/models`, { authorization: `Bearer ${key}` })
+        expect(res.status).toBe(200)
+        const list = (await res.json()) as { object: string; data: Json[] }
+        expect(list.object).toBe('list')
+        expect(list.data[0]).toMatchObject({ id: 'gpt-4o-mini', object: 'model' })
+      }
+      const openai = await errorBody(
+        await get(`${multi.url}/v1/models`, { authorization: `Bearer ${WRONG}` }),
+        401,
+      )
+      expect((openai.error as Json).message).toBe(`Incorrect API key provided: ${WRONG}.`)
+
+      // Anthropic: x-api-key (with or without anthropic-version), or a bearer token beside anthropic-version.
+      const anthropic = await get(`${multi.url}/v1/models`, { 'x-api-key': OWN })
+      expect(anthropic.status).toBe(200)
+      expect(await anthropic.json()).toEqual({
+        data: [
+          {
+            type: 'model',
+            id: 'claude-sonnet-4-5',
+            display_name: 'Claude Sonnet 4.5',
+            created_at: '2023-11-14T22:13:20Z',
+          },
+          {
+            type: 'model',
+            id: 'claude-haiku-4-5',
+            display_name: 'Claude Haiku 4.5',
+            created_at: '2023-11-14T22:13:20Z',
+          },
+        ],
+        has_more: false,
+        first_id: 'claude-sonnet-4-5',
+        last_id: 'claude-haiku-4-5',
+      })
+      expect((await get(`${multi.url}/v1/models`, ANTHROPIC)).status).toBe(401)
+      expect((await get(`${multi.url}/v1/models`, { ...ANTHROPIC, 'x-api-key': BYOK })).status).toBe(200)
+      const viaBearer = { 'anthropic-version': '2023-06-01', authorization: `Bearer ${BYOK}` }
+      expect(((await (await get(`${multi.url}/v1/models`, viaBearer)).json()) as Json).has_more).toBe(false)
+      expect(await errorBody(await get(`${multi.url}/v1/models`, { 'x-api-key': WRONG }), 401)).toEqual({
+        type: 'error',
+        error: { type: 'authentication_error', message: `invalid x-api-key: ${WRONG}` },
+      })
+
+      // Gemini: ?key= or x-goog-api-key.
+      const gemini = await get(`${multi.url}/v1beta/models?key=${BYOK}`)
+      expect(gemini.status).toBe(200)
+      expect(await gemini.json()).toEqual({
+        models: [
+          {
+            name: 'models/gemini-2.5-flash',
+            version: '001',
+            displayName: 'Gemini 2.5 Flash',
+            supportedGenerationMethods: ['generateContent', 'countTokens'],
+          },
+          {
+            name: 'models/gemini-2.5-pro',
+            version: '001',
+            displayName: 'Gemini 2.5 Pro',
+            supportedGenerationMethods: ['generateContent', 'countTokens'],
+          },
+          {
+            name: 'models/gemini-embedding-001',
+            version: '001',
+            displayName: 'Gemini Embedding 001',
+            supportedGenerationMethods: ['embedContent', 'batchEmbedContents'],
+          },
+        ],
+      })
+      expect((await get(`${multi.url}/v1beta/models`, { 'x-goog-api-key': OWN })).status).toBe(200)
+      const wrong = await errorBody(await get(`${multi.url}/v1beta/models?key=${WRONG}`), 400)
+      expect(wrong.error).toMatchObject({
+        code: 400,
+        status: 'INVALID_ARGUMENT',
+        message: expect.stringContaining(WRONG),
+        details: [expect.objectContaining({ reason: 'API_KEY_INVALID' })],
+      })
+      const missing = await errorBody(await get(`${multi.url}/v1beta/models`), 403)
+      expect(missing.error).toMatchObject({ code: 403, status: 'PERMISSION_DENIED' })
+      const posted = await fetch(`${multi.url}/v1beta/models?key=${OWN}`, { method: 'POST', body: '{}' })
+      expect(((await errorBody(posted, 404)).error as Json).status).toBe('NOT_FOUND')
+
+      // The POST is a 404, not a models request; the sim-wide KEY is no key of this sim.
+      expect(multi.stats()).toMatchObject({ requests: 13, models: 12, errors: 6 })
+      expect(multi.stats().keys).toEqual({ '1234': 4, abcd: 4, '7777': 3, cdef: 1, none: 1 })
+    } finally {
+      await multi.close()
+    }
+  })
+
+  it('counts the key of every dialect request by its last 4 characters, and reset zeroes the count', async () => {
+    const multi = await startSim({ port: 0, apiKey: KEY, apiKeys: [BYOK, OWN] })
+    try {
+      const send = (path: string, body: Json, headers: Record<string, string>) =>
+        fetch(`${multi.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })
+      expect((await send('/v1/messages', message(), { ...ANTHROPIC, 'x-api-key': BYOK })).status).toBe(200)
+      expect((await send('/v1/messages', message(), ANTHROPIC)).status).toBe(200)
+      expect((await send(`${FLASH}:generateContent?key=${OWN}`, contents(), {})).status).toBe(200)
+      expect((await send(`${FLASH}:generateContent`, contents(), { 'x-goog-api-key': WRONG })).status).toBe(
+        400,
+      )
+      const stats = await (await fetch(`${multi.url}/sim/stats`)).json()
+      expect(stats).toMatchObject({ requests: 4, chat: 4, errors: 1 })
+      expect(stats.keys).toEqual({ '1234': 1, cdef: 1, abcd: 1, '7777': 1 })
+      await fetch(`${multi.url}/sim/reset`, { method: 'POST' })
+      expect(multi.stats().keys).toEqual({})
+    } finally {
+      await multi.close()
+    }
+  })
+
+  it('serves the probes in a one-dialect sim, and lists --models in every dialect', async () => {
+    const anthropic = await startSim({ port: 0, dialect: 'anthropic', apiKeys: [BYOK] })
+    const gemini = await startSim({ port: 0, dialect: 'gemini', apiKeys: [OWN], models: ['gemini-x'] })
+    const openai = await startSim({ port: 0, dialect: 'openai', apiKeys: [BYOK] })
+    try {
+      const bare = await get(`${anthropic.url}/v1/models`, { authorization: `Bearer ${BYOK}` })
+      expect(((await bare.json()) as Json).first_id).toBe('claude-sonnet-4-5')
+      const denied = await errorBody(await get(`${anthropic.url}/v1/models`, { 'x-api-key': OWN }), 401)
+      expect((denied.error as Json).message).toBe(`invalid x-api-key: ${OWN}`)
+      expect((await errorBody(await get(`${anthropic.url}/v1/models`), 401)).error).toEqual({
+        type: 'authentication_error',
+        message: 'x-api-key header is required',
+      })
+      const listed = await get(`${gemini.url}/v1beta/models`, { 'x-goog-api-key': OWN })
+      expect(await listed.json()).toEqual({
+        models: [
+          {
+            name: 'models/gemini-x',
+            version: '001',
+            displayName: 'Gemini X',
+            supportedGenerationMethods: ['generateContent', 'countTokens'],
+          },
+        ],
+      })
+      expect((await get(`${gemini.url}/v1beta/models?key=${BYOK}`)).status).toBe(400)
+      // An OpenAI-only sim keeps /v1/models OpenAI's, whatever the headers.
+      const own = await get(`${openai.url}/v1/models`, { ...ANTHROPIC, authorization: `Bearer ${BYOK}` })
+      expect(((await own.json()) as Json).object).toBe('list')
+      expect((await get(`${openai.url}/v1/models`, { ...ANTHROPIC, 'x-api-key': BYOK })).status).toBe(401)
+    } finally {
+      await Promise.all([anthropic.close(), gemini.close(), openai.close()])
+    }
+  })
+})
+
 describe('--dialect', () => {
   it('openai: the Anthropic and Gemini paths answer 404', async () => {
     const own = await startSim({ port: 0, apiKey: KEY, dialect: 'openai' })

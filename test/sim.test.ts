@@ -239,6 +239,70 @@ describe('auth and errors', () => {
   })
 })
 
+describe('several keys', () => {
+  // A project's own key and the gateway's: the stats tell them apart by their last 4 characters.
+  const BYOK = 'sk-project-byok-00001234'
+  const OWN = 'sk-gateway-own-0000abcd'
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' })
+
+  it('accepts any key of apiKey and apiKeys, rejects another quoting it, and counts each by its last 4', async () => {
+    const multi = await startSim({ port: 0, apiKey: OWN, apiKeys: [BYOK] })
+    try {
+      const send = (headers: Record<string, string>) =>
+        fetch(`${multi.url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify(chat()) })
+      expect((await send(bearer(OWN))).status).toBe(200)
+      expect((await send(bearer(BYOK))).status).toBe(200)
+      expect((await send({ 'api-key': BYOK, 'content-type': 'application/json' })).status).toBe(200)
+      const wrong = await errorOf(await send(bearer('sk-third-key-7777')), 401)
+      expect(wrong).toMatchObject({
+        message: 'Incorrect API key provided: sk-third-key-7777.',
+        code: 'invalid_api_key',
+      })
+      expect((await errorOf(await send({}), 401)).message).toContain("didn't provide an API key")
+      // A right api-key beside a wrong bearer token opens the route, as one key did: it is the key counted.
+      expect((await send({ ...bearer('sk-stale-5555'), 'api-key': OWN })).status).toBe(200)
+      expect((await fetch(`${multi.url}/v1/models`, { headers: bearer(BYOK) })).status).toBe(200)
+      const stats = await (await fetch(`${multi.url}/sim/stats`)).json()
+      expect(stats).toMatchObject({ requests: 7, chat: 6, models: 1, errors: 2 })
+      expect(stats.keys).toEqual({ abcd: 2, '1234': 3, '7777': 1, none: 1 })
+      expect(multi.stats().keys).toEqual(stats.keys)
+      expect(JSON.stringify(stats.keys)).not.toContain('sk-')
+      // The /sim control plane is not an upstream request: not counted.
+      expect((await fetch(`${multi.url}/sim/config`)).status).toBe(200)
+      expect(multi.stats().keys).toEqual(stats.keys)
+      const copy = multi.stats()
+      await send(bearer(OWN))
+      expect(copy.keys.abcd).toBe(2)
+      expect(multi.stats().keys.abcd).toBe(3)
+      await fetch(`${multi.url}/sim/reset`, { method: 'POST' })
+      expect(multi.stats().keys).toEqual({})
+      await send(bearer(BYOK))
+      multi.reset()
+      expect((await (await fetch(`${multi.url}/sim/stats`)).json()).keys).toEqual({})
+    } finally {
+      await multi.close()
+    }
+  })
+
+  it('takes apiKeys alone, skips empty keys, and counts keys even when it checks none', async () => {
+    const alone = await startSim({ port: 0, apiKey: '', apiKeys: ['', BYOK, OWN] })
+    const open = await startSim({ port: 0 })
+    try {
+      const models = (url: string, headers: Record<string, string>) => fetch(`${url}/v1/models`, { headers })
+      expect((await models(alone.url, bearer(OWN))).status).toBe(200)
+      expect((await models(alone.url, bearer(BYOK))).status).toBe(200)
+      expect((await models(alone.url, {})).status).toBe(401)
+      expect((await models(alone.url, { authorization: 'Bearer ab' })).status).toBe(401)
+      expect(alone.stats().keys).toEqual({ abcd: 1, '1234': 1, none: 1, ab: 1 })
+      expect((await models(open.url, bearer(OWN))).status).toBe(200)
+      expect((await models(open.url, {})).status).toBe(200)
+      expect(open.stats().keys).toEqual({ abcd: 1, none: 1 })
+    } finally {
+      await Promise.all([alone.close(), open.close()])
+    }
+  })
+})
+
 describe('timing', () => {
   it('latency_ms delays the response head, stream or not', async () => {
     sim.setBehaviour({ latency_ms: 120 })
@@ -540,6 +604,7 @@ describe('the /sim control plane', () => {
       resets: 0,
       aborted: 0,
       active: 0,
+      keys: { cdef: 4 },
     })
     expect(stats.last_request).toMatchObject({ method: 'GET', path: '/v1/models', body: null })
     const stream = await post(
@@ -561,7 +626,7 @@ describe('the /sim control plane', () => {
     await post('/v1/chat/completions', chat()).then((r) => r.text())
     const res = await fetch(`${sim.url}/sim/reset`, { method: 'POST' })
     expect((await res.json()).status).toBeNull()
-    expect(sim.stats()).toMatchObject({ requests: 0, errors: 0, last_request: null })
+    expect(sim.stats()).toMatchObject({ requests: 0, errors: 0, last_request: null, keys: {} })
   })
 
   it('keeps connections alive', async () => {
@@ -619,6 +684,7 @@ describe('parseSimArgs', () => {
       host: '0.0.0.0',
       port: 0,
       apiKey: 'sk-x',
+      apiKeys: ['sk-x'],
       models: ['a', 'b'],
       behaviour: {
         status: 503,
@@ -637,6 +703,21 @@ describe('parseSimArgs', () => {
         drop_after_chunks: 0,
       },
     })
+  })
+
+  it('reads --api-key repeated, as a comma-separated list, or both', () => {
+    expect(parseSimArgs(['--api-key', 'sk-a, sk-b', '--api-key=sk-c'])).toMatchObject({
+      apiKey: 'sk-a',
+      apiKeys: ['sk-a', 'sk-b', 'sk-c'],
+    })
+    expect(parseSimArgs(['--api-key=sk-a', '--api-key', 'sk-b'])).toMatchObject({
+      apiKey: 'sk-a',
+      apiKeys: ['sk-a', 'sk-b'],
+    })
+    expect(() => parseSimArgs(['--api-key='])).toThrow(/--api-key expects a non-empty key/)
+    expect(() => parseSimArgs(['--api-key', 'sk-a,,sk-b'])).toThrow(
+      /comma-separated list of keys, got "sk-a,,sk-b"/,
+    )
   })
 
   it('throws a message naming the bad flag', () => {

@@ -46,8 +46,9 @@ export function primaryDialect(dialect: SimDialect): WireDialect {
   return dialect === 'all' ? 'openai' : dialect
 }
 
-export type AnthropicOp = 'messages' | 'count_tokens'
+export type AnthropicOp = 'messages' | 'count_tokens' | 'models'
 export type GeminiOp =
+  | 'models'
   | 'generateContent'
   | 'streamGenerateContent'
   | 'embedContent'
@@ -71,16 +72,35 @@ const GEMINI_PREFIX = '/v1beta/models/'
 
 /**
  * The Anthropic or Gemini route of a request, or null for the OpenAI routes (and paths nobody serves).
+ * Anthropic and OpenAI share `GET /v1/models`: when the sim speaks both, a request carrying Anthropic's
+ * `anthropic-version` or `x-api-key` header gets Anthropic's list, any other OpenAI's.
  *
- * @example dialectRoute('/v1beta/models/gemini-2.5-flash:generateContent', 'POST', 'all')
+ * @example dialectRoute('/v1beta/models/gemini-2.5-flash:generateContent', 'POST', 'all', {})
  * // { dialect: 'gemini', op: 'generateContent', model: 'gemini-2.5-flash' }
  */
-export function dialectRoute(path: string, method: string, dialect: SimDialect): DialectRoute | null {
-  if (speaks(dialect, 'anthropic') && (path === '/v1/messages' || path === '/v1/messages/count_tokens')) {
-    const op = method !== 'POST' ? null : path === '/v1/messages' ? 'messages' : 'count_tokens'
-    return { dialect: 'anthropic', op, model: null }
+export function dialectRoute(
+  path: string,
+  method: string,
+  dialect: SimDialect,
+  headers: IncomingHttpHeaders,
+): DialectRoute | null {
+  if (speaks(dialect, 'anthropic')) {
+    if (path === '/v1/messages' || path === '/v1/messages/count_tokens') {
+      const op = method !== 'POST' ? null : path === '/v1/messages' ? 'messages' : 'count_tokens'
+      return { dialect: 'anthropic', op, model: null }
+    }
+    if (
+      path === '/v1/models' &&
+      (dialect === 'anthropic' ||
+        headers['anthropic-version'] !== undefined ||
+        headers['x-api-key'] !== undefined)
+    ) {
+      return { dialect: 'anthropic', op: method === 'GET' ? 'models' : null, model: null }
+    }
   }
   if (!speaks(dialect, 'gemini') || !path.startsWith('/v1beta/')) return null
+  if (path === '/v1beta/models')
+    return { dialect: 'gemini', op: method === 'GET' ? 'models' : null, model: null }
   const notFound: DialectRoute = { dialect: 'gemini', op: null, model: null }
   if (!path.startsWith(GEMINI_PREFIX) || method !== 'POST') return notFound
   const rest = path.slice(GEMINI_PREFIX.length)
@@ -97,10 +117,11 @@ export function dialectRoute(path: string, method: string, dialect: SimDialect):
 }
 
 /** What the stats count a dialect request as. */
-export function routeKind(route: DialectRoute): 'chat' | 'embeddings' | null {
+export function routeKind(route: DialectRoute): 'chat' | 'embeddings' | 'models' | null {
   const op = route.op
   if (op === 'messages' || op === 'generateContent' || op === 'streamGenerateContent') return 'chat'
   if (op === 'embedContent' || op === 'batchEmbedContents') return 'embeddings'
+  if (op === 'models') return 'models'
   return null
 }
 
@@ -116,6 +137,8 @@ function queryParam(query: string, name: string): string | null {
 function bearerToken(headers: IncomingHttpHeaders): string | null {
   const auth = headers.authorization
   if (auth === undefined || auth === '') return null
+  // The usual spelling first, so the OpenAI hot path makes no lowercased copy.
+  if (auth.startsWith('Bearer ')) return auth.slice(7)
   return auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7) : auth
 }
 
@@ -173,20 +196,37 @@ function unauthorized(wire: WireDialect, received: string | null): DialectReply 
 }
 
 /**
- * A wrong or missing key, or null when it is right. OpenAI and Anthropic answer 401; Gemini answers a wrong
- * key 400 INVALID_ARGUMENT with reason API_KEY_INVALID and a missing one 403 PERMISSION_DENIED, as Google
- * does. `bearer` is `Bearer <apiKey>`, precomputed: the OpenAI check is on the benchmark's hot path.
+ * The key a request presented, in full, or null: found once per request, for the auth check and the stats.
+ * It is where the dialect expects it (see `receivedKey`), except that OpenAI's routes open to a right
+ * `api-key` beside a wrong bearer token, so then that `api-key` is the key presented. `keys` is the accepted
+ * set, or null when any key (or none) will do.
+ *
+ * @example presentedKey('gemini', {}, 'key=AIza-1&alt=sse', null) // 'AIza-1'
+ */
+export function presentedKey(
+  wire: WireDialect,
+  headers: IncomingHttpHeaders,
+  query: string,
+  keys: ReadonlySet<string> | null,
+): string | null {
+  const received = receivedKey(wire, headers, query)
+  if (wire !== 'openai' || keys === null || received === null || keys.has(received)) return received
+  const azure = headers['api-key']
+  return typeof azure === 'string' && keys.has(azure) ? azure : received
+}
+
+/**
+ * The error for a wrong or missing key (`received`, from `presentedKey`), or null when it is one of `keys`.
+ * OpenAI and Anthropic answer 401; Gemini answers a wrong key 400 INVALID_ARGUMENT with reason
+ * API_KEY_INVALID and a missing one 403 PERMISSION_DENIED, as Google does. One Set lookup: the OpenAI check
+ * is on the benchmark's hot path.
  */
 export function authFailure(
   wire: WireDialect,
-  apiKey: string,
-  bearer: string,
-  headers: IncomingHttpHeaders,
-  query: string,
+  keys: ReadonlySet<string>,
+  received: string | null,
 ): DialectReply | null {
-  if (wire === 'openai' && (headers.authorization === bearer || headers['api-key'] === apiKey)) return null
-  const received = receivedKey(wire, headers, query)
-  if (received === apiKey) return null
+  if (received !== null && keys.has(received)) return null
   if (wire !== 'gemini') return unauthorized(wire, received)
   if (received === null) return { status: 403, body: geminiError(403, GEMINI_NO_KEY) }
   const message = `API key not valid. Please pass a valid API key. Received: ${received}`
@@ -231,6 +271,8 @@ export function requestProblem(
   body: unknown,
   badJson: boolean,
 ): DialectReply | null {
+  // A models list has no body, and wants no `anthropic-version`, so a bare key probe gets through.
+  if (route.op === 'models') return null
   if (route.dialect === 'anthropic') {
     const invalid = (message: string) => ({
       status: 400,
@@ -261,14 +303,19 @@ export type DialectAnswer =
 
 /**
  * The answer to a valid request. Streams: Anthropic's when the body says `stream: true`, Gemini's for
- * streamGenerateContent (SSE with `?alt=sse`, else a JSON array written element by element).
+ * streamGenerateContent (SSE with `?alt=sse`, else a JSON array written element by element). `models` is
+ * what a models list lists.
  */
 export function answer(
   route: DialectRoute,
   body: JsonObject,
   query: string,
   chunks: number | null,
+  models: readonly string[],
 ): DialectAnswer {
+  if (route.op === 'models') {
+    return { json: route.dialect === 'anthropic' ? anthropicModelList(models) : geminiModelList(models) }
+  }
   if (route.dialect === 'anthropic') {
     if (route.op === 'count_tokens') return { json: { input_tokens: anthropicInputTokens(body) } }
     const plan = planAnthropic(body, { chunks })
@@ -293,4 +340,55 @@ export function answer(
     default:
       return { json: geminiResponse(planGemini(body, model, { chunks })) }
   }
+}
+
+/** What Anthropic's and Gemini's models lists show unless `--models` says otherwise. */
+export const DEFAULT_ANTHROPIC_MODELS: readonly string[] = ['claude-sonnet-4-5', 'claude-haiku-4-5']
+export const DEFAULT_GEMINI_MODELS: readonly string[] = [
+  'gemini-2.5-flash',
+  'gemini-2.5-pro',
+  'gemini-embedding-001',
+]
+
+// The OpenAI list's fixed `created` (1_700_000_000) in RFC 3339, so every list is byte-stable.
+const MODELS_CREATED_AT = '2023-11-14T22:13:20Z'
+
+/**
+ * A name as the providers write them: `claude-sonnet-4-5` → `Claude Sonnet 4.5`, `gemini-2.5-flash` →
+ * `Gemini 2.5 Flash`.
+ */
+function displayName(id: string): string {
+  let name = ''
+  let afterNumber = false
+  for (const part of id.split('-')) {
+    const number = part !== '' && [...part].every((c) => c >= '0' && c <= '9')
+    if (name !== '') name += number && afterNumber ? '.' : ' '
+    name += part.charAt(0).toUpperCase() + part.slice(1)
+    afterNumber = number
+  }
+  return name
+}
+
+/** `GET /v1/models` as Anthropic answers it: one page with everything. */
+function anthropicModelList(ids: readonly string[]): JsonObject {
+  const data = ids.map((id) => ({
+    type: 'model',
+    id,
+    display_name: displayName(id),
+    created_at: MODELS_CREATED_AT,
+  }))
+  return { data, has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null }
+}
+
+/** `GET /v1beta/models` as Gemini answers it: an embedding model embeds, any other generates. */
+function geminiModelList(ids: readonly string[]): JsonObject {
+  const models = ids.map((id) => ({
+    name: `models/${id}`,
+    version: '001',
+    displayName: displayName(id),
+    supportedGenerationMethods: id.includes('embedding')
+      ? ['embedContent', 'batchEmbedContents']
+      : ['generateContent', 'countTokens'],
+  }))
+  return { models }
 }

@@ -4,7 +4,10 @@ import { SIM_DIALECTS, type SimDialect } from './sim-dialects.js'
 export interface SimArgs {
   host: string
   port: number
+  /** The first `--api-key`. */
   apiKey: string | undefined
+  /** Every key of every `--api-key` (the first included): repeated, comma-separated, or both. */
+  apiKeys?: string[]
   models: string[] | undefined
   behaviour: Partial<SimBehaviour>
   /** Set by `--dialect`; left out, the sim speaks every dialect (`all`). */
@@ -75,8 +78,12 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
       }
       args.port = port
     } else if (flag === '--api-key') {
-      if (value === '') throw new Error('--api-key expects a non-empty key')
-      args.apiKey = value
+      const keys = value.split(',').map((k) => k.trim())
+      if (keys.some((k) => k === '')) {
+        throw new Error(`--api-key expects a non-empty key or a comma-separated list of keys, got "${value}"`)
+      }
+      args.apiKey ??= keys[0]
+      args.apiKeys = [...(args.apiKeys ?? []), ...keys]
     } else if (flag === '--models') {
       const models = value.split(',').map((m) => m.trim())
       if (models.some((m) => m === ''))

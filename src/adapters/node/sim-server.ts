@@ -18,9 +18,12 @@ import { errorEnvelope, type JsonObject, modelList, modelObject } from '../../si
 import {
   answer,
   authFailure,
+  DEFAULT_ANTHROPIC_MODELS,
+  DEFAULT_GEMINI_MODELS,
   type DialectRoute,
   dialectRoute,
   notFound,
+  presentedKey,
   primaryDialect,
   requestProblem,
   routeKind,
@@ -38,12 +41,20 @@ export interface SimOptions {
   port?: number
   /**
    * When set, OpenAI routes must send it as `Authorization: Bearer <key>` or `api-key: <key>`, Anthropic's
-   * as `x-api-key`, Gemini's as `x-goog-api-key` or `?key=`.
+   * as `x-api-key`, Gemini's as `x-goog-api-key` or `?key=`. An empty string sets no key.
    */
   apiKey?: string
+  /**
+   * More keys, each accepted as `apiKey` is: the sim accepts any key of `apiKey` and `apiKeys` together
+   * (empty strings are skipped). Neither set, any key or none will do.
+   */
+  apiKeys?: readonly string[]
   /** Default `all`: every dialect on its own paths. One dialect makes the others' paths 404. */
   dialect?: SimDialect
-  /** What `GET /v1/models` lists. Chat and embeddings answer any model name. */
+  /**
+   * What the models lists (OpenAI's, Anthropic's, Gemini's) list; by default each dialect's own names. Chat
+   * and embeddings answer any model name.
+   */
   models?: string[]
   /** The start-up behaviour, restored by `reset()` and `POST /sim/reset`. */
   behaviour?: Partial<SimBehaviour>
@@ -83,6 +94,12 @@ export interface SimStats {
   aborted: number
   /** Requests in flight; live, so `reset()` leaves it alone. */
   active: number
+  /**
+   * The requests `requests` counts, by the last 4 characters of the key each presented, accepted or not
+   * (`none` without one), e.g. `{ "cdef": 3, "1234": 1 }`: which key a gateway sent, never the whole key
+   * (unless it is 4 characters or fewer).
+   */
+  keys: Record<string, number>
   last_request: SimLastRequest | null
 }
 
@@ -108,9 +125,9 @@ const MODELS_CREATED = 1_700_000_000
 interface SimState {
   behaviour: SimBehaviour
   readonly initial: SimBehaviour
-  readonly apiKey: string | undefined
-  readonly bearer: string
-  readonly models: readonly string[]
+  /** The accepted keys, or null when any key (or none) will do. */
+  readonly keys: ReadonlySet<string> | null
+  readonly models: Readonly<Record<WireDialect, readonly string[]>>
   readonly now: () => number
   readonly dialect: SimDialect
   stats: SimStats
@@ -145,6 +162,8 @@ class Exchange extends IncomingMessage {
   /** The API whose error shape (and auth) this request gets. */
   simWire: WireDialect = 'openai'
   simQuery = ''
+  /** The key presented (see `presentedKey`), in full: auth checks it; the stats keep its last 4 characters. */
+  simKey: string | null = null
   simText = ''
   simBody: unknown = null
   simBadJson = false
@@ -176,8 +195,18 @@ function freshStats(active: number): SimStats {
     drops: 0,
     aborted: 0,
     active,
+    keys: {},
     last_request: null,
   }
+}
+
+/**
+ * Where `stats.keys` counts a key: its last 4 characters, `none` for no key. (The stats' object can take
+ * any tag: no property of Object.prototype is 4 characters or fewer.)
+ */
+function keyTag(key: string | null): string {
+  if (key === null) return 'none'
+  return key.length <= 4 ? key : key.slice(-4)
 }
 
 function validBehaviour(base: SimBehaviour, patch: unknown): SimBehaviour {
@@ -196,7 +225,9 @@ function validBehaviour(base: SimBehaviour, patch: unknown): SimBehaviour {
  */
 export async function startSim(options: SimOptions = {}): Promise<SimServer> {
   const initial = validBehaviour({ ...defaultBehaviour }, options.behaviour ?? {})
-  const apiKey = options.apiKey === '' ? undefined : options.apiKey
+  const keys = new Set([options.apiKey ?? '', ...(options.apiKeys ?? [])])
+  keys.delete('')
+  const models = options.models
   const dialect = options.dialect ?? 'all'
   if (!SIM_DIALECTS.includes(dialect)) {
     throw new Error(`unknown sim dialect "${dialect}" (known: ${SIM_DIALECTS.join(', ')})`)
@@ -204,9 +235,12 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
   const sim: SimState = {
     behaviour: initial,
     initial,
-    apiKey,
-    bearer: `Bearer ${apiKey ?? ''}`,
-    models: options.models ?? DEFAULT_SIM_MODELS,
+    keys: keys.size === 0 ? null : keys,
+    models: {
+      openai: models ?? DEFAULT_SIM_MODELS,
+      anthropic: models ?? DEFAULT_ANTHROPIC_MODELS,
+      gemini: models ?? DEFAULT_GEMINI_MODELS,
+    },
     now: options.now ?? Date.now,
     dialect,
     stats: freshStats(0),
@@ -236,7 +270,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
       })
       return closing
     },
-    stats: () => ({ ...sim.stats }),
+    stats: () => ({ ...sim.stats, keys: { ...sim.stats.keys } }),
     behaviour: () => ({ ...sim.behaviour }),
     setBehaviour(patch) {
       sim.behaviour = validBehaviour(sim.behaviour, patch)
@@ -272,6 +306,10 @@ function onRequest(sim: SimState, ex: Exchange, res: ServerResponse<Exchange>): 
     const stats = sim.stats
     stats.requests++
     stats.active++
+    const key = presentedKey(ex.simWire, ex.headers, ex.simQuery, sim.keys)
+    ex.simKey = key
+    const tag = keyTag(key)
+    stats.keys[tag] = (stats.keys[tag] ?? 0) + 1
     const route = ex.simRoute
     const kind = route === ROUTE_DIALECT ? routeKind(ex.simDialect!) : null
     if (route === ROUTE_CHAT || kind === 'chat') {
@@ -280,7 +318,7 @@ function onRequest(sim: SimState, ex: Exchange, res: ServerResponse<Exchange>): 
     } else if (route === ROUTE_EMBEDDINGS || kind === 'embeddings') {
       stats.embeddings++
       ex.simOrdinal = ++sim.counted
-    } else if (route === ROUTE_MODELS || route === ROUTE_MODEL) stats.models++
+    } else if (route === ROUTE_MODELS || route === ROUTE_MODEL || kind === 'models') stats.models++
     res.on('close', onResponseClose)
   }
   // A client that resets mid-body makes the request emit 'error'; unhandled, that would crash the sim.
@@ -293,7 +331,7 @@ function onRequest(sim: SimState, ex: Exchange, res: ServerResponse<Exchange>): 
 /** Sets the route; returns whether this is an upstream (/v1, /v1beta or Azure) request that the stats count. */
 function classify(ex: Exchange, path: string, method: string): boolean {
   const dialect = ex.simState!.dialect
-  const routed = dialectRoute(path, method, dialect)
+  const routed = dialectRoute(path, method, dialect, ex.headers)
   if (routed !== null) {
     ex.simDialect = routed
     ex.simWire = routed.dialect
@@ -413,7 +451,7 @@ function respond(ex: Exchange): void {
   const refused = refusal(ex, sim, behaviour)
   if (refused !== null) sendError(ex, refused.status, refused.body)
   else if (ex.simRoute === ROUTE_DIALECT) answerDialect(ex, sim)
-  else if (ex.simRoute === ROUTE_MODELS) sendJson(ex, 200, modelList(sim.models, MODELS_CREATED))
+  else if (ex.simRoute === ROUTE_MODELS) sendJson(ex, 200, modelList(sim.models.openai, MODELS_CREATED))
   else if (ex.simRoute === ROUTE_MODEL) sendJson(ex, 200, modelObject(ex.simArg!, MODELS_CREATED))
   else if (ex.simRoute === ROUTE_CHAT) answerChat(ex, sim)
   else sendJson(ex, 200, embeddingList(ex.simBody as JsonObject, { model: azureModel(ex) }))
@@ -446,8 +484,8 @@ function refusal(ex: Exchange, sim: SimState, behaviour: SimBehaviour): Refusal 
   if (hits(ex.simOrdinal, behaviour.fail_every)) {
     return statusError(wire, behaviour.fail_status, ex.headers, ex.simQuery)
   }
-  if (sim.apiKey !== undefined) {
-    const denied = authFailure(wire, sim.apiKey, sim.bearer, ex.headers, ex.simQuery)
+  if (sim.keys !== null) {
+    const denied = authFailure(wire, sim.keys, ex.simKey)
     if (denied !== null) return denied
   }
   if (behaviour.error_rate > 0 && Math.random() < behaviour.error_rate) {
@@ -460,7 +498,7 @@ function refusal(ex: Exchange, sim: SimState, behaviour: SimBehaviour): Refusal 
   }
   if (route === ROUTE_MODELS) return null
   if (route === ROUTE_MODEL) {
-    if (sim.models.includes(ex.simArg!)) return null
+    if (sim.models.openai.includes(ex.simArg!)) return null
     const message = `The model '${ex.simArg}' does not exist or you do not have access to it.`
     return { status: 404, body: errorEnvelope(message, 'invalid_request_error', 'model', 'model_not_found') }
   }
@@ -493,7 +531,9 @@ function answerChat(ex: Exchange, sim: SimState): void {
 
 /** An Anthropic or Gemini answer: a JSON body, or a stream paced like the OpenAI ones. */
 function answerDialect(ex: Exchange, sim: SimState): void {
-  const answered = answer(ex.simDialect!, ex.simBody as JsonObject, ex.simQuery, sim.behaviour.chunks)
+  const route = ex.simDialect!
+  const models = sim.models[route.dialect]
+  const answered = answer(route, ex.simBody as JsonObject, ex.simQuery, sim.behaviour.chunks, models)
   if (answered.stream === undefined) sendJson(ex, 200, answered.json)
   else startStream(ex, sim, answered.stream, answered.contentType)
 }
