@@ -154,7 +154,7 @@ describe('GET /ready with a dependency down', () => {
       const body = await res.json()
       expect(body.error.code).toBe('MERIDIAN_NOT_READY')
       expect(body.error.message).toContain('queue: connection refused')
-      expect(body.checks).toEqual({ store: 'ok', queue: 'connection refused' })
+      expect(body.checks).toEqual({ database: 'ok', store: 'ok', queue: 'connection refused' })
     } finally {
       await down.close()
     }

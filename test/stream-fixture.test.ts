@@ -33,6 +33,8 @@ beforeAll(async () => {
         { id: 'up', type: 'openai', base_url: `http://127.0.0.1:${port}/v1`, api_key: 'sk-fixture-0000' },
       ],
       models: [{ name: 'm', targets: [{ provider: 'up', model: 'gpt-4o-mini' }] }],
+      cache: { source: 'memory' },
+      storage: { database: 'memory' },
     },
     {},
   )
@@ -48,11 +50,24 @@ async function streamThrough(): Promise<Buffer> {
   const res = await fetch(`${gateway.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    body: JSON.stringify({
+      model: 'm',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    }),
   })
   expect(res.status).toBe(200)
   return Buffer.from(await res.arrayBuffer())
 }
+
+/**
+ * The fixture as the client gets it: byte for byte, and its cost last, as an SSE comment (SDKs skip comments):
+ * 21 prompt and 14 completion tokens of gpt-4o-mini at $0.15 and $0.60 per million.
+ */
+const expected = fixture
+  .toString('utf8')
+  .replace('data: [DONE]\n\n', ': x-meridian-cost: 0.00001155\n\ndata: [DONE]\n\n')
 
 describe('stream replay', () => {
   it.each([1, 3, 7, 64, 4096])(
@@ -60,13 +75,13 @@ describe('stream replay', () => {
     async (size) => {
       piece = size
       lineEnd = '\n'
-      expect((await streamThrough()).toString('utf8')).toBe(fixture.toString('utf8'))
+      expect((await streamThrough()).toString('utf8')).toBe(expected)
     },
   )
 
   it('normalizes CRLF line ends to LF frames', async () => {
     piece = 5
     lineEnd = '\r\n'
-    expect((await streamThrough()).toString('utf8')).toBe(fixture.toString('utf8'))
+    expect((await streamThrough()).toString('utf8')).toBe(expected)
   })
 })

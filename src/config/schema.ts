@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { PERIODS } from '../governance/budgets.js'
+import { policySchema } from '../governance/policy.js'
 import { PRESET_NAMES, PRESETS } from '../providers/openai-compatible/presets.js'
 import { BUCKETS } from '../routing/catalog-data.js'
 import { LABELS, MODES } from '../routing/labels.js'
@@ -247,7 +249,17 @@ export const modelSchema = z
       ),
     price: priceSchema
       .optional()
-      .describe("USD per million tokens. Default: the catalog's, by this name or its first target's model."),
+      .describe(
+        "USD per million tokens, for every target. Default: the catalog's, by each target's model, else by this name.",
+      ),
+    max_output_tokens: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "The longest answer its targets give, reserved by budgets for a request without max_tokens. Default: the catalog's, else `budgets.default_max_output`.",
+      ),
     targets: z
       .array(targetSchema)
       .min(1)
@@ -433,20 +445,107 @@ export const limitsSchema = z
   })
   .describe('Rate limits (see docs/limits.md); per key in `keys[].limits`, per project here.')
 
+export const budgetSchema = z
+  .strictObject({
+    usd: z.number().positive().describe('What may be spent in a period, in USD.'),
+    period: z
+      .enum(PERIODS)
+      .default('month')
+      .describe('`day` or `month` (UTC, reset at its start), or `total`.'),
+    warn_at: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.8)
+      .describe(
+        'Past this share, responses carry `x-meridian-budget-warning` (and the crossing is audited).',
+      ),
+  })
+  .describe(
+    'A spending limit that is never overshot: the largest cost of a request is reserved before it runs.',
+  )
+
 export const keySchema = z
   .strictObject({
     key: z
       .string()
       .min(8, 'a gateway key needs at least 8 characters')
-      .describe('The key clients send as a bearer token, usually `${ENV_VAR}`.'),
+      .describe('The key clients send as a bearer token, usually `${ENV_VAR}`. Stored only as its SHA-256.'),
     project: id.default('default').describe('The project its requests are accounted to.'),
     name: z
       .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"')
       .optional()
-      .describe('A name safe to log (the key itself never is); it also names its rate-limit windows.'),
+      .describe(
+        "A name safe to log (the key itself never is): the key's id in the ledger, the admin API and its rate-limit windows. Without one the id is `static-<its place in this list>`, so give keys names.",
+      ),
+    models: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Only these models (`prefix*` matches a prefix), within what the project allows.'),
+    budget: budgetSchema.optional(),
     limits: limitSetSchema.optional(),
   })
-  .describe('A static gateway key.')
+  .describe('A gateway key declared here: upserted into the database at start.')
+
+export const projectSchema = policySchema
+  .extend({
+    id: id.describe('The id keys and the ledger name it by.'),
+    name: z.string().optional().describe('A name for people.'),
+    budget: budgetSchema.optional(),
+    log_bodies: z
+      .boolean()
+      .default(false)
+      .describe('Keep prompts and responses in the ledger (off: only counts, costs and attribution).'),
+  })
+  .describe(
+    'A project declared here: upserted into the database at start (these fields overwrite what the admin API set).',
+  )
+
+export const storageSchema = z
+  .strictObject({
+    database: z
+      .string()
+      .regex(/^(memory|sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:<path>, postgres://… or memory')
+      .default('sqlite:./.meridian/meridian.db')
+      .describe(
+        'Where projects, keys, budgets, the ledger and the audit log live: `sqlite:<path>` embedded, `postgres://…[?schema=name]` at scale, `memory` for tests.',
+      ),
+    refresh: duration
+      .prefault('1s')
+      .describe('How often each instance checks whether keys, projects or budgets changed elsewhere.'),
+  })
+  .describe('The governance database (see docs/governance.md).')
+
+export const budgetsSchema = z
+  .strictObject({
+    store: z
+      .string()
+      .regex(/^(database|rediss?:\/\/.+)$/, 'expected database or redis://host:port[/db]')
+      .default('database')
+      .describe(
+        'Where spend counters live: `database` (a transaction per reservation) or `redis://…` (one Lua script, for many instances).',
+      ),
+    default_max_output: limitCount
+      .default(4096)
+      .describe(
+        'For a model whose longest answer is unknown: a budgeted request without max_tokens is sent with this one, and reserved for it.',
+      ),
+    prompt_margin: z
+      .number()
+      .min(1)
+      .max(3)
+      .default(1.25)
+      .describe(
+        "Prompt tokens are counted with OpenAI's tokenizer; other providers' count more for some texts, so a reservation counts this many times more.",
+      ),
+    reservation_ttl: duration
+      .prefault('30m')
+      .describe(
+        'A reservation not settled by then (its instance died) is settled at its full amount: longer than any request runs.',
+      ),
+  })
+  .describe('Budgets (see docs/governance.md): per project and per key, in the database.')
 
 export const configSchema = z
   .strictObject({
@@ -457,7 +556,15 @@ export const configSchema = z
     keys: z
       .array(keySchema)
       .default([])
-      .describe('Static gateway keys. With none, the gateway serves without auth, and only on loopback.'),
+      .describe(
+        'Gateway keys upserted at start (more are made with the admin API). With none anywhere, the gateway serves without auth, and only on loopback.',
+      ),
+    projects: z
+      .array(projectSchema)
+      .default([])
+      .describe('Projects upserted at start, with their policies and budgets.'),
+    storage: storageSchema.prefault({}),
+    budgets: budgetsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     cache: cacheSchema.prefault({}),
     admin: adminSchema.prefault({}),
@@ -519,9 +626,22 @@ export const configSchema = z
     if (ttl.default > ttl.max) problem(['cache', 'ttl', 'default'], 'longer than cache.ttl.max')
     for (const { path, message } of routingProblems(config as Config)) problem(path, message)
     const keys = new Set<string>()
+    const keyNames = new Set<string>()
     config.keys.forEach((key, i) => {
       if (keys.has(key.key)) problem(['keys', i, 'key'], 'duplicate key')
       keys.add(key.key)
+      if (key.name !== undefined) {
+        if (keyNames.has(key.name)) problem(['keys', i, 'name'], `duplicate key name "${key.name}"`)
+        keyNames.add(key.name)
+      }
+    })
+    const projects = new Set<string>()
+    config.projects.forEach((project, i) => {
+      if (projects.has(project.id)) problem(['projects', i, 'id'], `duplicate project id "${project.id}"`)
+      projects.add(project.id)
+      for (const [label, model] of Object.entries(project.force ?? {})) {
+        if (!names.has(model)) problem(['projects', i, 'force', label], `unknown model "${model}"`)
+      }
     })
   })
 
@@ -562,3 +682,5 @@ export type CacheRule = z.output<typeof cacheRuleSchema>
 export type RoutingConfig = z.output<typeof routingSchema>
 export type RouterConfig = z.output<typeof routerSchema>
 export type PriceConfig = z.output<typeof priceSchema>
+export type ProjectConfig = z.output<typeof projectSchema>
+export type BudgetConfig = z.output<typeof budgetSchema>

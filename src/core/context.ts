@@ -1,11 +1,17 @@
+import type { Attribution } from '../governance/attribution.js'
+import type { Account } from '../governance/state.js'
 import type { LimitGrant } from '../limits/limiter.js'
 import type { RouteInfo } from '../routing/auto.js'
 import type { Usage } from '../routing/cost.js'
+import type { ResolvedTarget } from '../routing/models.js'
 import type { Clock } from './clock.js'
 
 /** What the gateway learns about one request as it passes through; read by timing headers and the request log. */
 export interface RequestContext {
+  /** The `x-request-id` the client sees: its own, when it sent a safe one. */
   readonly id: string
+  /** Unique per request whatever the client sent: the ledger row's id and the budget reservation's. */
+  readonly uid: string
   readonly method: string
   readonly path: string
   readonly start: number
@@ -39,6 +45,62 @@ export interface RequestContext {
   served: string | undefined
   /** A hedged request: the primary target, the hedge's, and which answered. */
   hedge: { primary: string; hedge: string; winner: string } | undefined
+  /** Governance's view of the caller (its key and project); undefined when governance is off. */
+  account: Account | undefined
+  /** Tags and session, for the ledger. */
+  attribution: Attribution | undefined
+  /** The configured model that served (after auto-routing, a forced model or a failover). */
+  resolved: string | undefined
+  /** The target that answered (its price is the cost's). */
+  answered: ResolvedTarget | undefined
+  /** Every upstream call, in order; all but the one that answered become extra ledger rows. */
+  attempts: AttemptRecord[] | undefined
+  /** What budgets and the ledger need to know of the request, counted once. */
+  tokens: RequestTokens | undefined
+  /** A budget reservation held until the request ends (nano-USD). */
+  reservation: { amount: number; warning: string | undefined } | undefined
+  /** A policy that changed the request (`force.code: gpt-4o-mini -> gpt-4o`). */
+  override: string | undefined
+  /** The cost and what caching saved, once known (nano-USD). */
+  cost: Priced | undefined
+  /** Content chunks a stream delivered, for estimating its output when the upstream reports no usage. */
+  streamedChunks: number
+  /** The answer's text, kept only for projects that log bodies. */
+  responseText: string | undefined
+  /** The request body, kept only for projects that log bodies. */
+  requestBody: unknown
+}
+
+/** One upstream call, for the ledger. */
+export interface AttemptRecord {
+  target: ResolvedTarget
+  /** Epoch ms when it started. */
+  started: number
+  ms: number
+  /** HTTP status it ended with (499 for one aborted: a hedge's loser). */
+  status: number
+  error: string | undefined
+  /** This call's answer is the request's. */
+  won: boolean
+}
+
+export interface RequestTokens {
+  /** The prompt, counted with the tokenizer. */
+  prompt: number
+  /** The longest answer asked for (`max_tokens` × `n`), undefined when the request sets none. */
+  output: number | undefined
+  /** Answers asked for (`n`). */
+  choices: number
+}
+
+export interface Priced {
+  /** nano-USD; 0 for a cache hit or an error. */
+  cost: number | undefined
+  saved: number
+  /** Auto-routing: what the reference model would have cost. */
+  reference: number | undefined
+  /** The tokens were estimated (no usage from the provider). */
+  estimated: boolean
 }
 
 /** `x-meridian-cache` and its companions. */
@@ -54,15 +116,16 @@ export interface CacheInfo {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-/** Keeps a client's `x-request-id` when it is safe to echo (a short token), otherwise makes one. */
-export function requestIdFrom(headers: Headers): string {
-  const given = headers.get('x-request-id')
-  return given !== null && REQUEST_ID.test(given) ? given : crypto.randomUUID()
-}
-
+/**
+ * A request's context: its id (the client's `x-request-id` when it is a short safe token, else a new UUID) and
+ * its own unique id for the ledger (the same UUID, or a new one when the client chose the id).
+ */
 export function createContext(req: Request, path: string, clock: Clock): RequestContext {
+  const given = req.headers.get('x-request-id')
+  const id = given !== null && REQUEST_ID.test(given) ? given : crypto.randomUUID()
   return {
-    id: requestIdFrom(req.headers),
+    id,
+    uid: id === given ? crypto.randomUUID() : id,
     method: req.method,
     path,
     start: clock.now(),
@@ -82,5 +145,17 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     failover: undefined,
     served: undefined,
     hedge: undefined,
+    account: undefined,
+    attribution: undefined,
+    resolved: undefined,
+    answered: undefined,
+    attempts: undefined,
+    tokens: undefined,
+    reservation: undefined,
+    override: undefined,
+    cost: undefined,
+    streamedChunks: 0,
+    responseText: undefined,
+    requestBody: undefined,
   }
 }

@@ -4,7 +4,13 @@ const MEANING: Record<keyof typeof ErrorCodes, string> = {
   MERIDIAN_INVALID_JSON: 'The body is empty or not valid JSON.',
   MERIDIAN_INVALID_REQUEST:
     'The body breaks the API schema; `param` names the field (e.g. `messages[1].role`).',
-  MERIDIAN_UNAUTHORIZED: 'The gateway key is missing or unknown.',
+  MERIDIAN_CONFLICT: 'An admin request would create something that exists already (a project id, a key id).',
+  MERIDIAN_UNAUTHORIZED:
+    'The gateway key is missing, unknown, revoked or expired (or the admin token is wrong).',
+  MERIDIAN_BUDGET_EXCEEDED:
+    'A budget of the project or key has no room for the largest cost this request could have; `error.budget` names the budget, what it allows, what is spent and when it resets.',
+  MERIDIAN_POLICY_DENIED:
+    'A policy denies the request; `error.policy` is `{rule, value}`: the rule (`models.allow`, `models.deny`, `key.models`, `deny_modes`, `max_input_tokens`, `max_tokens`, `provider_keys`, `price`) and the value it denied.',
   MERIDIAN_NOT_FOUND: 'No such route.',
   MERIDIAN_MODEL_NOT_FOUND:
     'The model is not configured (or `auto:<mode>` names no mode, or `x-meridian-model-prefer` no model); `param` is `model` when the body named it.',
@@ -31,6 +37,8 @@ const MEANING: Record<keyof typeof ErrorCodes, string> = {
   MERIDIAN_NOT_READY: '`GET /ready`: a dependency did not answer.',
   MERIDIAN_LIMITS_UNAVAILABLE:
     'The rate-limit store (Redis) did not answer and `limits.on_store_error` is `closed`; with `open` (the default) the request is admitted instead.',
+  MERIDIAN_BUDGET_UNAVAILABLE:
+    'The budget store (the database, or Redis) did not answer; a request that counts against a budget is refused rather than risk spending past it. Requests without a budget are unaffected.',
   MERIDIAN_CACHE_UNAVAILABLE:
     'An admin purge of the cache failed because a tier (Redis, SQLite) did. Requests never get it: the cache fails open.',
   MERIDIAN_INTERNAL: 'A bug: the details go to the log, never to the client.',

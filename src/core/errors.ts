@@ -5,7 +5,13 @@
 export const ErrorCodes = {
   MERIDIAN_INVALID_JSON: { status: 400, type: 'invalid_request_error', retryable: false },
   MERIDIAN_INVALID_REQUEST: { status: 400, type: 'invalid_request_error', retryable: false },
+  /** An admin request names something that exists already (a project id, a provider key for that provider). */
+  MERIDIAN_CONFLICT: { status: 409, type: 'invalid_request_error', retryable: false },
   MERIDIAN_UNAUTHORIZED: { status: 401, type: 'authentication_error', retryable: false },
+  /** A budget of the project or key has no room for this request's largest possible cost. */
+  MERIDIAN_BUDGET_EXCEEDED: { status: 402, type: 'insufficient_quota', retryable: false },
+  /** A policy of the project or key denies the request; `error.policy` names the rule and the denied value. */
+  MERIDIAN_POLICY_DENIED: { status: 403, type: 'permission_error', retryable: false },
   MERIDIAN_NOT_FOUND: { status: 404, type: 'not_found_error', retryable: false },
   MERIDIAN_MODEL_NOT_FOUND: { status: 404, type: 'invalid_request_error', retryable: false },
   MERIDIAN_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', retryable: false },
@@ -29,6 +35,8 @@ export const ErrorCodes = {
   MERIDIAN_NOT_READY: { status: 503, type: 'server_error', retryable: true },
   /** The rate-limit store cannot answer and `limits.on_store_error` is `closed`. */
   MERIDIAN_LIMITS_UNAVAILABLE: { status: 503, type: 'server_error', retryable: true },
+  /** The budget store (database or Redis) did not answer; a budgeted request is refused rather than risk overspend. */
+  MERIDIAN_BUDGET_UNAVAILABLE: { status: 503, type: 'server_error', retryable: true },
   /** An admin operation on the cache failed because a tier did (a request never sees this: it fails open). */
   MERIDIAN_CACHE_UNAVAILABLE: { status: 503, type: 'server_error', retryable: true },
   MERIDIAN_INTERNAL: { status: 500, type: 'server_error', retryable: true },
@@ -49,6 +57,8 @@ export class GatewayError extends Error {
   readonly param: string | null
   /** Extra response headers, e.g. Retry-After on a 429. */
   readonly headers: Record<string, string> | undefined
+  /** Extra members of the envelope's `error` object, e.g. `policy` on a 403, `budget` on a 402. */
+  readonly detail: Record<string, unknown> | undefined
 
   constructor(
     code: ErrorCode,
@@ -57,6 +67,7 @@ export class GatewayError extends Error {
       param?: string | null
       status?: number
       headers?: Record<string, string>
+      detail?: Record<string, unknown>
       cause?: unknown
     } = {},
   ) {
@@ -69,11 +80,13 @@ export class GatewayError extends Error {
     this.retryable = spec.retryable
     this.param = options.param ?? null
     this.headers = options.headers
+    this.detail = options.detail
   }
 
-  /** The OpenAI error envelope, serialized. */
+  /** The OpenAI error envelope, serialized (with `detail`'s members after the four standard ones). */
   toJSON(): { error: { message: string; type: string; param: string | null; code: string } } {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } }
+    const error = { message: this.message, type: this.type, param: this.param, code: this.code }
+    return { error: this.detail === undefined ? error : { ...error, ...this.detail } }
   }
 }
 

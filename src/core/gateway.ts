@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { mountAdmin } from '../api/admin/index.js'
 import {
   handleCacheStats,
   handleHealthStats,
@@ -7,7 +8,7 @@ import {
   handlePurgeKey,
   handlePurgeProject,
   pathParam,
-} from '../api/admin.js'
+} from '../api/admin/operations.js'
 import { anthropicErrorResponse, handleCountTokens, handleMessages } from '../api/anthropic/handler.js'
 import { handleHealth, handleReady } from '../api/health.js'
 import { handleChat } from '../api/openai/chat.js'
@@ -18,15 +19,17 @@ import type { Sha256Hex } from '../cache/fingerprint.js'
 import { Flights } from '../cache/flight.js'
 import type { CacheTier } from '../cache/tier.js'
 import type { Config } from '../config/schema.js'
+import type { Governance } from '../governance/governance.js'
 import { createLimiter, type Limiter } from '../limits/limiter.js'
 import { memoryLimits } from '../limits/memory.js'
 import type { LimitStore } from '../limits/store.js'
 import { staticKeys } from '../pipeline/auth.js'
+import { ownKeyCandidates, reserveBudget } from '../pipeline/govern.js'
 import type { Provider } from '../providers/provider.js'
 import { createProvider } from '../providers/registry.js'
 import { createAutoRouter } from '../routing/auto.js'
 import { HealthGate, type HealthOptions, type SharedHealth } from '../routing/health.js'
-import { createModelTable } from '../routing/models.js'
+import { createModelTable, type ResolvedTarget } from '../routing/models.js'
 import { failoverTable, timerSleep } from '../routing/router.js'
 import { type Logger, silentLogger } from '../telemetry/logger.js'
 import { type Clock, systemClock } from './clock.js'
@@ -56,6 +59,11 @@ export interface GatewayDeps {
   random?: () => number
   /** Waits for backoffs and hedge delays (the runtime's timers when absent). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>
+  /**
+   * Projects, keys, policies, budgets and the ledger (started by the adapter); without it, keys come from the
+   * config alone and nothing is accounted.
+   */
+  governance?: Governance
 }
 
 export interface CacheTiers {
@@ -93,7 +101,7 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     http: deps.http,
     logger,
     scrub: createScrubber([...providers.values()].flatMap((p) => p.secrets)),
-    keys: staticKeys(config.keys),
+    keys: deps.governance?.resolveKey ?? staticKeys(config.keys),
     models,
     auto: createAutoRouter(config, models),
     router: {
@@ -104,10 +112,16 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
       sleep: deps.sleep ?? timerSleep,
     },
     readiness: deps.readiness ?? [],
-    limiter: limiter(config, deps.limits, logger, clock),
+    limiter: limiter(config, deps.limits, logger, clock, deps.governance),
     cache: deps.cache ? cacheEngine(deps.cache, logger, clock) : undefined,
     flights: new Flights(),
     cacheRules: new Map(Object.entries(config.cache.projects)),
+    targets: targetsByLabel(models.values()),
+    governance: deps.governance,
+  }
+  if (deps.governance !== undefined) {
+    rt.reserve = (ctx, model) => reserveBudget(rt, ctx, model)
+    rt.candidates = ownKeyCandidates
   }
   const modelsJson = modelsListJson(models, Math.floor(clock.epoch() / 1000), rt.auto.aliases)
 
@@ -177,6 +191,7 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     '/admin/metrics',
     route((req, ctx) => handleMetrics(rt, req, ctx)),
   )
+  mountAdmin(app, rt)
   // Wrong methods are told apart here rather than by catch-all routes: a second route matching the same
   // path would take every request off Hono's single-handler fast path.
   const known = new Set([
@@ -226,20 +241,29 @@ function cacheEngine(tiers: CacheTiers, logger: Logger, clock: Clock): CacheEngi
   })
 }
 
-/** The limiter, when any key or project has limits. */
+/** Every target of every model, by label. */
+function targetsByLabel(models: Iterable<{ targets: ResolvedTarget[] }>): Map<string, ResolvedTarget> {
+  const out = new Map<string, ResolvedTarget>()
+  for (const model of models) for (const t of model.targets) if (!out.has(t.label)) out.set(t.label, t)
+  return out
+}
+
+/** The limiter, when any key or project has limits (or may get some: governance edits them at run time). */
 function limiter(
   config: Config,
   store: LimitStore | undefined,
   logger: Logger,
   clock: Clock,
+  governance: Governance | undefined,
 ): Limiter | undefined {
   const limited = config.keys.some((k) => k.limits) || Object.keys(config.limits.projects).length > 0
-  if (!limited) return undefined
+  if (!limited && governance === undefined) return undefined
   const warn = storeWarning(logger, clock)
   const policy =
     config.limits.on_store_error === 'open' ? 'admitting requests unchecked' : 'refusing requests'
   return createLimiter({
     config,
+    rules: governance?.limitRules,
     store: store ?? memoryLimits({ leaseMs: config.limits.lease }),
     onStoreError: (err) => warn('limits', `rate-limit store failed; ${policy} until it answers`, err),
   })

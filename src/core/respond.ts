@@ -1,4 +1,5 @@
 import { rateLimitHeaders } from '../limits/limiter.js'
+import { costHeaders, recordRequest } from '../pipeline/record.js'
 import type { RouteInfo } from '../routing/auto.js'
 import { costOf, type Usage } from '../routing/cost.js'
 import { serverTiming } from '../telemetry/server-timing.js'
@@ -55,7 +56,9 @@ export function textResponse(
   body: string,
   contentType: string,
 ): Response {
-  const res = new Response(body, { status, headers: baseHeaders(rt, ctx, contentType) })
+  const headers = baseHeaders(rt, ctx, contentType)
+  costHeaders(rt, ctx, status, headers)
+  const res = new Response(body, { status, headers })
   finishRequest(rt, ctx, status)
   return res
 }
@@ -70,6 +73,7 @@ export function errorResponse(rt: Runtime, ctx: RequestContext, err: unknown): R
   }
   const headers = baseHeaders(rt, ctx, 'application/json')
   if (error.headers) Object.assign(headers, error.headers)
+  costHeaders(rt, ctx, error.status, headers)
   const res = new Response(JSON.stringify(error.toJSON()), { status: error.status, headers })
   finishRequest(rt, ctx, error.status, error)
   return res
@@ -83,10 +87,18 @@ export function errorResponse(rt: Runtime, ctx: RequestContext, err: unknown): R
 export function finishRequest(rt: Runtime, ctx: RequestContext, status: number, error?: GatewayError): void {
   if (ctx.limit !== undefined) {
     // An error before any answer used no tokens; a client that left (499) may have, so its reservation stands.
-    const used = ctx.usedTokens ?? (status >= 400 && status !== 499 ? 0 : undefined)
+    const usage = ctx.usage
+    const used =
+      ctx.usedTokens ??
+      (usage !== undefined
+        ? usage.prompt + usage.completion
+        : status >= 400 && status !== 499
+          ? 0
+          : undefined)
     rt.limiter?.settle(ctx.limit, used)
     ctx.limit = undefined
   }
+  recordRequest(rt, ctx, status, error)
   if (!rt.config.log.requests) return
   rt.logger.info('request', {
     request_id: ctx.id,

@@ -1,11 +1,12 @@
 import type { CacheEngine } from '../cache/engine.js'
 import type { Flights } from '../cache/flight.js'
 import type { CacheRule, Config } from '../config/schema.js'
+import type { Governance } from '../governance/governance.js'
 import type { Limiter } from '../limits/limiter.js'
 import type { KeyResolver } from '../pipeline/auth.js'
 import type { UpstreamDeps } from '../pipeline/upstream.js'
 import type { AutoRouter } from '../routing/auto.js'
-import type { ResolvedModel } from '../routing/models.js'
+import type { ResolvedModel, ResolvedTarget } from '../routing/models.js'
 import type { Logger } from '../telemetry/logger.js'
 import type { Clock } from './clock.js'
 
@@ -33,4 +34,8 @@ export interface Runtime extends UpstreamDeps {
   flights: Flights
   /** `cache.projects`, as a map (a project may be named like an Object.prototype member). */
   cacheRules: ReadonlyMap<string, CacheRule>
+  /** Every configured target by its label (`provider/model`), e.g. to price a cached answer. */
+  targets: ReadonlyMap<string, ResolvedTarget>
+  /** Projects, keys, policies, budgets, the ledger; undefined when the gateway runs without a database. */
+  governance: Governance | undefined
 }

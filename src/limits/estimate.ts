@@ -1,3 +1,5 @@
+import { embeddingsInputTokens } from '../governance/tokens.js'
+
 /**
  * Token estimates for `tpm` reservations. A reservation is settled to the provider's own count when the answer
  * reports usage, so the estimate needs to be fast and not far off, not exact: about four ASCII characters per
@@ -57,16 +59,7 @@ export function chatTokens(body: Json, defaultOutput: number): number {
 
 /** An embeddings request's reservation: its input (texts, or token arrays counted as they are). */
 export function embeddingsTokens(body: Json): number {
-  const input = body.input
-  if (typeof input === 'string') return estimateTextTokens(input)
-  if (!Array.isArray(input)) return 0
-  let tokens = 0
-  for (const item of input) {
-    if (typeof item === 'string') tokens += estimateTextTokens(item)
-    else if (Array.isArray(item)) tokens += item.length
-    else if (typeof item === 'number') tokens += 1
-  }
-  return tokens
+  return embeddingsInputTokens(body, estimateTextTokens)
 }
 
 /**

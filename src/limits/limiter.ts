@@ -41,12 +41,19 @@ export interface Limiter {
 }
 
 /** The rules of one key or project: its own, and one per model it limits. */
-interface ScopeRules {
+export interface ScopeRules {
   base: LimitRule | undefined
   models: Map<string, LimitRule>
 }
 
-function scopeRules(scope: string, set: LimitSet): ScopeRules {
+/** Every key's and project's rules, by key id and project id. */
+export interface LimitRules {
+  keys: ReadonlyMap<string, ScopeRules>
+  projects: ReadonlyMap<string, ScopeRules>
+}
+
+/** The rules of one key (`key:<id>`) or project (`project:<id>`) from its limit set. */
+export function scopeRules(scope: string, set: LimitSet): ScopeRules {
   const rule = (name: string, s: Omit<LimitSet, 'models'>): LimitRule | undefined =>
     s.rpm || s.tpm || s.concurrent
       ? { scope: name, rpm: s.rpm, tpm: s.tpm, concurrent: s.concurrent }
@@ -68,15 +75,17 @@ const DIMENSION_LABEL = {
 export interface LimiterOptions {
   config: Config
   store: LimitStore
+  /**
+   * Where the rules come from, read on every request (so it must be cheap: a prebuilt map): governance's
+   * keys and projects when present. Default: the config's keys and `limits.projects`, built once.
+   */
+  rules?: () => LimitRules
   /** A failed store call, already counted; the caller decides how often to log. */
   onStoreError?: (err: unknown) => void
 }
 
-/**
- * Builds every key's and project's rules once from the config; per request it picks the ones that apply and
- * makes one atomic store call. A request with no rule costs a few map lookups.
- */
-export function createLimiter({ config, store, onStoreError }: LimiterOptions): Limiter {
+/** Every key's and project's rules from the config alone. */
+export function configRules(config: Config): LimitRules {
   const keys = new Map<string, ScopeRules>()
   config.keys.forEach((key, i) => {
     const keyId = keyIdOf(key, i)
@@ -86,6 +95,16 @@ export function createLimiter({ config, store, onStoreError }: LimiterOptions): 
   for (const [project, set] of Object.entries(config.limits.projects)) {
     projects.set(project, scopeRules(`project:${project}`, set))
   }
+  return { keys, projects }
+}
+
+/**
+ * Per request it picks the rules that apply (the key's and the project's, and theirs for the model) and makes
+ * one atomic store call. A request with no rule costs a few map lookups.
+ */
+export function createLimiter({ config, store, rules, onStoreError }: LimiterOptions): Limiter {
+  const fixed = rules === undefined ? configRules(config) : undefined
+  const current = rules ?? (() => fixed!)
   const failClosed = config.limits.on_store_error === 'closed'
   const stats: LimitStats = {
     checks: 0,
@@ -122,6 +141,7 @@ export function createLimiter({ config, store, onStoreError }: LimiterOptions): 
   return {
     stats,
     acquire(keyId, project, model, tokens) {
+      const { keys, projects } = current()
       const rules: LimitRule[] = []
       const add = (scope: ScopeRules | undefined) => {
         if (scope === undefined) return

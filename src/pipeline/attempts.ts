@@ -21,6 +21,10 @@ export interface AttemptDeps {
   router: Router
   /** A failure below HTTP (or a GatewayError already) → what the client sees. */
   failure: (err: unknown, provider: Provider) => GatewayError
+  /** Governance before the first call: reserves the request's budget (a 402 when one has no room). */
+  reserve?: (ctx: RequestContext, model: ResolvedModel) => Promise<void> | undefined
+  /** Governance over the candidates: a project with its own provider keys reaches only those providers. */
+  candidates?: (ctx: RequestContext, model: ResolvedModel, candidates: Candidate[]) => Candidate[]
 }
 
 /** One call to one target, on its own abort signal (a hedge's loser is aborted alone). */
@@ -43,9 +47,11 @@ export async function attempt<T>(
 ): Promise<T> {
   const { router } = deps
   const retries = router.config.retries
-  const candidates = plan(router, model)
-  if (candidates.length === 0)
-    throw new GatewayError('MERIDIAN_INTERNAL', `model ${model.name} has no targets`)
+  const planned = plan(router, model)
+  if (planned.length === 0) throw new GatewayError('MERIDIAN_INTERNAL', `model ${model.name} has no targets`)
+  const candidates = deps.candidates === undefined ? planned : deps.candidates(ctx, model, planned)
+  const reserved = deps.reserve?.(ctx, model)
+  if (reserved) await reserved
   const hedging = model.hedge || ctx.route?.mode === 'sport'
   const skipped = new Set<string>()
   let last: GatewayError | undefined
@@ -98,7 +104,7 @@ async function pause(router: Router, ms: number, signal: AbortSignal): Promise<v
   }
 }
 
-/** One call, timed, its outcome told to the health gate. */
+/** One call, timed, its outcome told to the health gate (and, with governance, noted for the ledger). */
 async function once<T>(
   deps: AttemptDeps,
   ctx: RequestContext,
@@ -109,15 +115,41 @@ async function once<T>(
   const { target } = candidate
   const started = deps.clock.now()
   ctx.target = target.label
+  const record =
+    ctx.account === undefined
+      ? undefined
+      : {
+          target,
+          started: deps.clock.epoch(),
+          ms: 0,
+          status: 200,
+          error: undefined as string | undefined,
+          won: false,
+        }
+  if (record !== undefined) {
+    ctx.attempts ??= []
+    ctx.attempts.push(record)
+  }
   try {
     const value = await withinLimit(deps, target, signal, run)
     deps.router.health.record(target.label, { ok: true, ttfbMs: deps.clock.now() - started })
+    if (record !== undefined) {
+      // Answered first; a hedge's loser is marked when it is aborted.
+      record.won = !ctx.attempts!.some((a) => a.won)
+      if (record.won) ctx.answered = target
+    }
     return value
   } catch (err) {
     if (!signal.aborted && againstTarget(err)) deps.router.health.record(target.label, { ok: false })
+    if (record !== undefined && record.error === undefined) {
+      const failure = signal.aborted ? undefined : deps.failure(err, target.provider)
+      record.status = failure?.status ?? 499
+      record.error = failure?.code ?? 'MERIDIAN_CLIENT_CLOSED'
+    }
     throw err
   } finally {
     ctx.upstreamMs += deps.clock.now() - started
+    if (record !== undefined) record.ms = deps.clock.now() - started
   }
 }
 
@@ -162,6 +194,13 @@ async function hedged<T>(
     throw result.error
     // The loser is aborted: a stream it opened closes, and its upstream stops generating.
   ;(result.which === 'a' ? b : a).abort()
+  const loser = (result.which === 'a' ? alternative : primary).target
+  for (const a of ctx.attempts ?? []) {
+    if (a.target === loser && !a.won && a.error === undefined) {
+      a.status = 499
+      a.error = 'hedge_lost'
+    }
+  }
   hedge.winner = result.c.target.label
   ctx.target = result.c.target.label
   return { value: result.value, winner: result.c }

@@ -1,11 +1,14 @@
 import type { Config } from '../config/schema.js'
 import { GatewayError } from '../core/errors.js'
+import type { Account } from '../governance/state.js'
 
 /** Who is calling: the project a request is accounted to and the key it used. */
 export interface Principal {
   project: string
   /** A name for the key that is safe to log (never the key itself). */
   keyId: string
+  /** Governance's view of the key and its project, when governance is on. */
+  account?: Account
 }
 
 /** Resolves a presented gateway key; a store-backed resolver may answer asynchronously. */

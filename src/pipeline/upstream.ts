@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js'
 import type { RequestContext } from '../core/context.js'
 import { GatewayError, toGatewayError } from '../core/errors.js'
 import { type HttpClient, TransportError, type UpstreamResponse } from '../core/http-client.js'
+import { createScrubber } from '../core/scrub.js'
 import type { JsonObject, Operation, Provider } from '../providers/provider.js'
 import type { ResolvedModel, ResolvedTarget } from '../routing/models.js'
 import { EXPIRED, linkedController, type Router, within } from '../routing/router.js'
@@ -13,6 +14,9 @@ export interface UpstreamDeps {
   scrub: (text: string) => string
   /** Retries, the health gate, failover, hedging. */
   router: Router
+  /** Governance's hooks on the attempt loop (budget reservation, own provider keys); absent without it. */
+  reserve?: AttemptDeps['reserve']
+  candidates?: AttemptDeps['candidates']
 }
 
 /** A failure below HTTP (or a GatewayError already) → what the client sees. */
@@ -46,6 +50,8 @@ function attemptDeps(deps: UpstreamDeps): AttemptDeps {
     clock: deps.clock,
     router: deps.router,
     failure: (err, provider) => upstreamFailure(err, provider, deps.scrub),
+    reserve: deps.reserve,
+    candidates: deps.candidates,
   }
 }
 
@@ -59,7 +65,8 @@ async function send(
   signal: AbortSignal,
 ): Promise<UpstreamResponse> {
   const { provider } = target
-  const request = provider.buildRequest(op, body, target.model, stream)
+  // With governance every stream must report its usage (its cost); the client's own choice is kept downstream.
+  const request = provider.buildRequest(op, body, target.model, stream, ctx.account !== undefined)
   ctx.warnings = request.warnings
   const bodyTimeoutMs = stream
     ? Math.min(provider.timeoutMs, deps.router.config.stream.stall)
@@ -71,8 +78,13 @@ async function send(
     connectTimeoutMs: target.timeouts.connect,
   })
   if (res.status >= 200 && res.status < 300) return res
-  const text = deps.scrub(await res.text())
+  const text = scrubOwn(deps.scrub(await res.text()), provider)
   throw provider.mapError(res.status, text, (name) => res.header(name))
+}
+
+/** A project's own key is not among the gateway's secrets: it is scrubbed with its provider's (errors only). */
+function scrubOwn(text: string, provider: Provider): string {
+  return createScrubber(provider.secrets)(text)
 }
 
 /** A request with one JSON answer: the provider's response, already in OpenAI's shape, as JSON text. */
@@ -112,7 +124,8 @@ export function openStream(
     const cut = total === undefined ? undefined : linkedController(outer)
     const res = await send(deps, ctx, target, 'chat', body, true, cut?.signal ?? outer)
     const options = body.stream_options as { include_usage?: unknown } | undefined
-    const includeUsage = options?.include_usage === true
+    // Governance needs the usage chunk even when the client did not ask; the client's stream drops it then.
+    const includeUsage = options?.include_usage === true || ctx.account !== undefined
     const rest = target.provider.transformStream(res.body, { includeUsage })[Symbol.asyncIterator]()
     try {
       const first = await untilContent(rest)
@@ -145,7 +158,7 @@ export function sendNative(
     const request = provider.buildNativeRequest(body, target.model, stream)
     const res = await deps.http.request(request, { signal, timeoutMs: provider.timeoutMs })
     if (res.status >= 200 && res.status < 300) return res
-    const text = deps.scrub(await res.text())
+    const text = scrubOwn(deps.scrub(await res.text()), provider)
     throw provider.mapError(res.status, text, (name) => res.header(name))
   })
 }

@@ -22,8 +22,23 @@ export interface Provider {
   /** The provider's id in the config. */
   readonly id: string
   readonly timeoutMs: number
-  /** Request transform: an OpenAI-shaped body (validated) and the upstream's model name → an HTTP request. */
-  buildRequest(op: Operation, body: JsonObject, model: string, stream: boolean): UpstreamRequest
+  /**
+   * Request transform: an OpenAI-shaped body (validated) and the upstream's model name → an HTTP request.
+   * `usage`: a stream must end with a usage chunk whatever the client asked (the gateway prices every answer);
+   * a provider whose upstream reports usage on its own, or cannot be asked, ignores it.
+   */
+  buildRequest(
+    op: Operation,
+    body: JsonObject,
+    model: string,
+    stream: boolean,
+    usage?: boolean,
+  ): UpstreamRequest
+  /**
+   * A minimal request that succeeds only with a valid key (listing models): how a project's own key is
+   * checked before it is saved. Absent: the provider's keys cannot be checked (and so cannot be brought).
+   */
+  probeRequest?(): UpstreamRequest
   /**
    * Response transform: a successful upstream body → the OpenAI response body, as JSON text (a provider that
    * already speaks OpenAI's format hands the bytes on without a parse and re-serialize). Throws a GatewayError

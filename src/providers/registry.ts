@@ -45,3 +45,19 @@ function maxTokensByModel(providerId: string, models: Config['models']): Record<
 export function createProvider(config: ProviderConfig, models: Config['models'] = []): Provider {
   return FACTORIES[config.type](config, models)
 }
+
+/**
+ * A configured provider rebuilt with another API key (a project's own); undefined for an id the config lacks.
+ *
+ * @example providerWithKey(config)('openai', projectKey)?.buildRequest('chat', body, 'gpt-4o-mini', false)
+ */
+export function providerWithKey(
+  config: Config,
+): (providerId: string, apiKey: string) => Provider | undefined {
+  return (providerId, apiKey) => {
+    const provider = config.providers.find((p) => p.id === providerId)
+    return provider === undefined
+      ? undefined
+      : createProvider({ ...provider, api_key: apiKey }, config.models)
+  }
+}

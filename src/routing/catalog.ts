@@ -1,4 +1,4 @@
-import { type Bucket, MODEL_CATALOG, type ModelFacts } from './catalog-data.js'
+import { type Bucket, EMBEDDING_PRICES, MODEL_CATALOG, type ModelFacts, type Price } from './catalog-data.js'
 
 export type { Bucket, ModelFacts, Price } from './catalog-data.js'
 export { BUCKETS } from './catalog-data.js'
@@ -19,6 +19,9 @@ export const BUCKET_RANK: Readonly<Record<Bucket, number>> = {
 
 const byName = new Map<string, ModelFacts>()
 for (const [name, facts] of Object.entries(MODEL_CATALOG)) byName.set(normalize(name), facts)
+const embeddings = new Map<string, Price>()
+for (const [name, input] of Object.entries(EMBEDDING_PRICES))
+  embeddings.set(normalize(name), { input, output: 0 })
 
 /** Lower case, dots as dashes, without a provider's path prefix (`openai/`, `accounts/fireworks/models/`). */
 function normalize(name: string): string {
@@ -33,10 +36,19 @@ function normalize(name: string): string {
  * @example catalogFacts('claude-sonnet-4-5-20250929')?.bucket // 'large'
  */
 export function catalogFacts(name: string): ModelFacts | undefined {
+  return longest(byName, name)
+}
+
+/** The catalog's price of a chat or embedding model, by the same matching as `catalogFacts`. */
+export function catalogPrice(name: string): Price | undefined {
+  return longest(byName, name)?.price ?? longest(embeddings, name)
+}
+
+function longest<T>(map: ReadonlyMap<string, T>, name: string): T | undefined {
   let key = normalize(name)
   for (;;) {
-    const facts = byName.get(key)
-    if (facts !== undefined) return facts
+    const found = map.get(key)
+    if (found !== undefined) return found
     const dash = key.lastIndexOf('-')
     if (dash <= 0) return undefined
     key = key.slice(0, dash)

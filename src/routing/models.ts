@@ -1,7 +1,7 @@
 import type { CacheRule, Config } from '../config/schema.js'
 import { GatewayError } from '../core/errors.js'
 import type { Provider } from '../providers/provider.js'
-import type { Bucket } from './catalog.js'
+import { type Bucket, catalogFacts, catalogPrice, type Price } from './catalog.js'
 import { modelFacts } from './table.js'
 
 export interface ResolvedTarget {
@@ -14,6 +14,10 @@ export interface ResolvedTarget {
   weight: number
   /** Its own timeouts (ms), where set. */
   timeouts: { connect?: number; ttfb?: number; total?: number }
+  /** USD per million tokens: the model's configured price, else the catalog's for this target's model. */
+  price: Price | undefined
+  /** Its longest answer in tokens, where known (config, else catalog). */
+  maxOutput: number | undefined
 }
 
 export interface ResolvedModel {
@@ -58,6 +62,9 @@ export function createModelTable(models: Config['models'], providers: ReadonlyMa
         label: `${t.provider}/${t.model}`,
         weight: t.weight,
         timeouts: t.timeouts ?? {},
+        price: model.price ?? catalogPrice(t.model!) ?? catalogPrice(model.name),
+        maxOutput:
+          model.max_output_tokens ?? catalogFacts(t.model!)?.maxOutput ?? catalogFacts(model.name)?.maxOutput,
       }
       return { target }
     })

@@ -36,9 +36,14 @@ export interface Stack {
  */
 export async function startStack(
   configure: (config: ConfigInput, simUrl: string) => void = () => {},
-  options: { readiness?: ReadinessCheck[]; auth?: boolean } = {},
+  options: {
+    readiness?: ReadinessCheck[]
+    auth?: boolean
+    env?: Record<string, string>
+    simKeys?: string[]
+  } = {},
 ): Promise<Stack> {
-  const sim = await startSim({ port: 0, apiKey: SIM_KEY })
+  const sim = await startSim({ port: 0, apiKey: SIM_KEY, apiKeys: options.simKeys })
   const input: ConfigInput = {
     log: { level: 'debug', requests: true },
     providers: [{ id: 'sim', type: 'openai', base_url: `${sim.url}/v1`, api_key: SIM_KEY, timeout_ms: 5000 }],
@@ -48,6 +53,7 @@ export async function startStack(
     ],
     keys: options.auth === false ? [] : [{ key: GATEWAY_KEY, project: 'test', name: 'test-key' }],
     cache: { source: 'memory' },
+    storage: { database: 'memory' },
   }
   configure(input, sim.url)
   const config = validateConfig(input, {}, 'test')
@@ -58,6 +64,7 @@ export async function startStack(
     port: 0,
     logger,
     readiness: options.readiness,
+    env: options.env ?? {},
   })
   return {
     sim,

@@ -3,6 +3,7 @@ import { createGateway, type FetchHandler } from '../../core/gateway.js'
 import type { ReadinessCheck } from '../../core/runtime.js'
 import type { Logger } from '../../telemetry/logger.js'
 import { openCache } from './cache.js'
+import { openGovernance } from './governance.js'
 import { redisSharedHealth } from './health-redis.js'
 import { undiciClient } from './http-client.js'
 import { redisLimits } from './limits-redis.js'
@@ -16,6 +17,8 @@ export interface StartOptions {
   port?: number
   logger?: Logger
   readiness?: ReadinessCheck[]
+  /** Where `MERIDIAN_ENCRYPTION_KEY` is read (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>
 }
 
 export interface RunningGateway extends RunningServer {
@@ -29,14 +32,18 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * The origin's composition root: the config, an undici upstream client and a Node HTTP server around the
- * runtime-agnostic gateway. Refuses to serve without gateway keys anywhere but on loopback.
+ * The origin's composition root: the config, the governance database, an undici upstream client and a Node
+ * HTTP server around the runtime-agnostic gateway. Refuses to serve without gateway keys anywhere but on
+ * loopback.
  */
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const { config } = options
   const host = options.host ?? config.server.host
   const port = options.port ?? config.server.port
-  if (config.keys.length === 0 && !isLoopback(host)) {
+  const logger = options.logger ?? jsonLogger(config.log.level)
+  const governed = await openGovernance(config, logger, options.env ?? process.env)
+  if (governed.governance.state.keysByHash.size === 0 && !isLoopback(host)) {
+    await governed.close()
     throw new Error(
       `refusing to listen on ${host} without gateway keys: anyone could use your providers. ` +
         'Add keys to the config (or set MERIDIAN_KEY), or listen on 127.0.0.1.',
@@ -51,7 +58,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         leaseMs: config.limits.lease,
       })
     : undefined
-  const logger = options.logger ?? jsonLogger(config.log.level)
   const health = config.router.health.store.startsWith('redis')
     ? redisSharedHealth({
         url: config.router.health.store,
@@ -74,6 +80,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     http,
     logger,
     readiness: [
+      ...governed.readiness,
       ...cache.readiness,
       ...(limits ? [{ name: 'limits', check: () => limits.ping() }] : []),
       ...(options.readiness ?? []),
@@ -81,6 +88,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     cache: cache.tiers,
     limits,
     health,
+    governance: governed.governance,
   })
   let server: RunningServer
   try {
@@ -89,6 +97,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     await cache.close()
     await limits?.close?.()
     await health?.close()
+    await governed.close()
     throw err
   }
   return {
@@ -100,6 +109,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await cache.close()
       await limits?.close?.()
       await health?.close()
+      await governed.close()
     },
   }
 }

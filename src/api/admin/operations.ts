@@ -1,8 +1,8 @@
-import type { RequestContext } from '../core/context.js'
-import { GatewayError } from '../core/errors.js'
-import { jsonResponse, textResponse } from '../core/respond.js'
-import type { Runtime } from '../core/runtime.js'
-import { bearerToken } from '../pipeline/auth.js'
+import type { RequestContext } from '../../core/context.js'
+import { GatewayError } from '../../core/errors.js'
+import { jsonResponse, textResponse } from '../../core/respond.js'
+import type { Runtime } from '../../core/runtime.js'
+import { bearerToken } from '../../pipeline/auth.js'
 
 /** Compares without an early exit, so the time taken says nothing about how much of a guess was right. */
 function sameText(a: string, b: string): boolean {

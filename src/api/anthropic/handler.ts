@@ -2,19 +2,22 @@ import type { RequestContext } from '../../core/context.js'
 import { type GatewayError, toGatewayError } from '../../core/errors.js'
 import { baseHeaders, finishRequest, jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
-import { chatTokens, usedTokens } from '../../limits/estimate.js'
+import { chatTokens } from '../../limits/estimate.js'
+import { applyPolicy } from '../../pipeline/govern.js'
+import { costHeaders } from '../../pipeline/record.js'
 import { openStream, sendNative, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
 import type { JsonObject } from '../../providers/provider.js'
 import { type ResolvedModel, resolveModel } from '../../routing/models.js'
 import { applyLimits, authorize } from '../openai/admit.js'
 import { readJsonBody, validate } from '../openai/body.js'
-import { sseResponse } from '../openai/chat-upstream.js'
+import { noteAnswerUsage, StreamWatch, sseResponse } from '../openai/chat-upstream.js'
 import { countTokens } from './count-tokens.js'
 import { anthropicError, anthropicErrorType } from './errors.js'
 import { chatToMessage } from './from-openai.js'
 import { countTokensRequestSchema, messagesRequestSchema } from './schemas.js'
 import { MessagesStreamTranslator } from './stream.js'
 import { messagesToChat } from './to-openai.js'
+import { AnthropicUsage } from './usage.js'
 
 const encoder = new TextEncoder()
 
@@ -29,6 +32,7 @@ export function anthropicErrorResponse(rt: Runtime, ctx: RequestContext, err: un
   const { status, body } = anthropicError(error)
   const headers = baseHeaders(rt, ctx, 'application/json')
   if (error.headers) Object.assign(headers, error.headers)
+  costHeaders(rt, ctx, error.status, headers)
   const res = new Response(body, { status, headers })
   finishRequest(rt, ctx, error.status, error)
   return res
@@ -56,7 +60,12 @@ async function admitMessages(rt: Runtime, req: Request, ctx: RequestContext) {
   validate(messagesRequestSchema, body)
   ctx.model = body.model as string
   ctx.stream = body.stream === true
-  return { body, model: resolveModel(rt.models, ctx.model) }
+  const asked = resolveModel(rt.models, ctx.model)
+  // Policies read the request as the OpenAI chat request it means (its prompt, its max_tokens).
+  const model =
+    ctx.account === undefined ? asked : applyPolicy(rt, ctx, asked, messagesToChat(body).body, 'chat')
+  ctx.resolved = model.name
+  return { body, model }
 }
 
 /**
@@ -77,13 +86,16 @@ export async function handleMessages(rt: Runtime, req: Request, ctx: RequestCont
   const requested = ctx.model!
   if (!ctx.stream) {
     const completion = await sendUnary(rt, ctx, model, 'chat', translated.body, req.signal)
-    if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(completion)
+    noteAnswerUsage(ctx, completion)
     const message = chatToMessage(completion, requested)
     return jsonResponse(rt, ctx, 200, message)
   }
   const opened = await openStream(rt, ctx, model, translated.body, req.signal)
   const translator = new MessagesStreamTranslator(requested, `msg_${ctx.id.replaceAll('-', '')}`)
-  let pending = opened.first
+  // The translation always asks for the usage chunk (Anthropic's events carry usage): it is kept, and noted.
+  const watch = new StreamWatch(ctx, true)
+  const rest = watch.rest(opened.rest)
+  let pending = opened.first === undefined ? undefined : watch.first(opened.first)
   const end = finishOnce(rt, ctx)
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -91,7 +103,7 @@ export async function handleMessages(rt: Runtime, req: Request, ctx: RequestCont
         let batch = pending
         pending = undefined
         if (batch === undefined) {
-          const next = await opened.rest.next()
+          const next = await rest.next()
           if (next.done) {
             controller.enqueue(encoder.encode(translator.end().join('')))
             controller.close()
@@ -129,6 +141,7 @@ async function passthrough(
   model: ResolvedModel,
 ): Promise<Response> {
   const res = await sendNative(rt, ctx, model, body, ctx.stream, req.signal)
+  const usage = ctx.account === undefined && ctx.limit === undefined ? undefined : new AnthropicUsage()
   if (!ctx.stream) {
     let text: string
     try {
@@ -137,6 +150,11 @@ async function passthrough(
       // A body cut off or timed out on the way is the upstream's failure (502/504), not ours.
       throw upstreamFailure(err, answering(model, ctx), rt.scrub)
     }
+    if (usage !== undefined) {
+      usage.push(text)
+      ctx.usage = usage.result()
+    }
+    if (ctx.account?.project.logBodies) ctx.responseText = text
     return jsonResponse(rt, ctx, 200, text)
   }
   const iterator = res.body[Symbol.asyncIterator]()
@@ -147,9 +165,16 @@ async function passthrough(
       try {
         const next = await iterator.next()
         if (next.done) {
+          if (usage !== undefined) ctx.usage = usage.result()
           controller.close()
           end(200)
-        } else controller.enqueue(next.value)
+        } else {
+          if (usage !== undefined) {
+            usage.push(next.value)
+            ctx.streamedChunks++
+          }
+          controller.enqueue(next.value)
+        }
       } catch (err) {
         const error = upstreamFailure(err, answering(model, ctx), rt.scrub)
         const { body: errorBody } = anthropicError(error)

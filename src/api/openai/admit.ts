@@ -1,19 +1,23 @@
 import type { z } from 'zod'
 import type { RequestContext } from '../../core/context.js'
 import type { Runtime } from '../../core/runtime.js'
-import { authenticate } from '../../pipeline/auth.js'
+import { attributionOf } from '../../governance/attribution.js'
+import { authenticate, type Principal } from '../../pipeline/auth.js'
+import { applyPolicy, type RequestKind } from '../../pipeline/govern.js'
+import type { JsonObject } from '../../providers/provider.js'
 import { type ResolvedModel, resolveModel } from '../../routing/models.js'
 import { readJsonBody, validate } from './body.js'
 
 /**
  * The steps every model request takes before it reaches an upstream, in the order a client should meet
- * their errors: who are you (401), what did you send (415, 413, 400), what do you want (404).
+ * their errors: who are you (401), what did you send (415, 413, 400), what do you want (404), may you (403).
  */
 export async function admit<S extends z.ZodType<{ model: string }>>(
   rt: Runtime,
   req: Request,
   ctx: RequestContext,
   schema: S,
+  kind: RequestKind,
   resolve: (rt: Runtime, req: Request, ctx: RequestContext, body: z.output<S>) => ResolvedModel = named,
 ): Promise<{ body: z.output<S>; model: ResolvedModel }> {
   const authorized = authorize(rt, req, ctx)
@@ -21,7 +25,9 @@ export async function admit<S extends z.ZodType<{ model: string }>>(
   const body = await readJsonBody(req, rt.config.server.max_body)
   validate(schema, body)
   ctx.model = body.model
-  return { body, model: resolve(rt, req, ctx, body) }
+  const model = applyPolicy(rt, ctx, resolve(rt, req, ctx, body), body as JsonObject, kind)
+  ctx.resolved = model.name
+  return { body, model }
 }
 
 /** The configured model the request names. */
@@ -47,18 +53,27 @@ export function routedModel(
   return routed.model
 }
 
-/** Checks the gateway key and records the caller's project; returns a promise only if the key store is async. */
+/**
+ * Checks the gateway key and records the caller (its project, key and, with governance, their policies and
+ * budgets, and the request's tags and session); returns a promise only if the key must be looked up.
+ * With governance and no key anywhere, auth is off (the gateway then listens on loopback only).
+ */
 export function authorize(rt: Runtime, req: Request, ctx: RequestContext): Promise<void> | undefined {
-  const principal = authenticate(rt.keys, req.headers)
-  if (principal instanceof Promise) {
-    return principal.then((p) => {
-      ctx.project = p.project
-      ctx.keyId = p.keyId
-    })
-  }
+  const gov = rt.governance
+  const keys = gov !== undefined && gov.state.keysByHash.size === 0 ? undefined : rt.keys
+  const principal = authenticate(keys, req.headers)
+  if (principal instanceof Promise) return principal.then((p) => identify(rt, req, ctx, p))
+  identify(rt, req, ctx, principal)
+  return undefined
+}
+
+function identify(rt: Runtime, req: Request, ctx: RequestContext, principal: Principal): void {
   ctx.project = principal.project
   ctx.keyId = principal.keyId
-  return undefined
+  const gov = rt.governance
+  if (gov === undefined) return
+  ctx.account = principal.account ?? { key: undefined, project: gov.project(principal.project) }
+  ctx.attribution = attributionOf(req.headers)
 }
 
 /**

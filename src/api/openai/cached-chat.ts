@@ -8,10 +8,20 @@ import type { CacheInfo, RequestContext } from '../../core/context.js'
 import { toGatewayError } from '../../core/errors.js'
 import { finishRequest, jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
+import { costComment } from '../../pipeline/record.js'
 import { openStream, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
 import type { JsonObject } from '../../providers/provider.js'
+import { usageOf } from '../../routing/cost.js'
 import type { ResolvedModel } from '../../routing/models.js'
-import { logOutcome, noteAnswerUsage, sseResponse, streamChat, unaryChat } from './chat-upstream.js'
+import {
+  logOutcome,
+  noteAnswerUsage,
+  StreamWatch,
+  sseResponse,
+  streamChat,
+  unaryChat,
+  wantsUsage,
+} from './chat-upstream.js'
 import { sseBody } from './stream.js'
 
 /** The cache key binds a per-project generation; there is one generation until governance can bump it. */
@@ -107,6 +117,8 @@ function serveHit(call: Call, hit: CacheHit, info: CacheInfo): Response | undefi
   info.age = Math.max(0, Math.floor((rt.clock.epoch() - entry.storedAt) / 1000))
   ctx.target = entry.target
   ctx.usedTokens = 0
+  // What the stored answer cost is what this hit saved.
+  if (ctx.account !== undefined) ctx.usage = usageOf(entry.body)
   return chunks === undefined ? jsonResponse(rt, ctx, 200, entry.body) : replayResponse(rt, ctx, chunks)
 }
 
@@ -209,13 +221,24 @@ async function follow(call: Call, flight: Flight): Promise<Response> {
       await flight.opened
       ctx.target = flight.target
       // Every chunk from the first, however late this client joined; cancelling leaves the flight.
-      const body = sseBody(undefined, flight.reader(), toGatewayError, logOutcome(rt, ctx), leave)
+      const watched = ctx.account === undefined ? undefined : new StreamWatch(ctx, wantsUsage(call.body))
+      const body = sseBody(
+        undefined,
+        watched === undefined ? flight.reader() : watched.rest(flight.reader()),
+        toGatewayError,
+        logOutcome(rt, ctx),
+        leave,
+        watched === undefined ? undefined : () => costComment(rt, ctx),
+      )
       return sseResponse(rt, ctx, body)
     }
     const text = await flight.completion
     leave()
     ctx.target = flight.target
-    if (ctx.cache?.status === 'coalesced') ctx.upstreamMs = flight.upstreamMs
+    if (ctx.cache?.status === 'coalesced') {
+      ctx.upstreamMs = flight.upstreamMs
+      if (ctx.account !== undefined && text !== undefined) ctx.usage = usageOf(text)
+    }
     if (text === undefined) return fallback(call)
     if (!call.stream) return jsonResponse(rt, ctx, 200, text)
     let chunks: string[]

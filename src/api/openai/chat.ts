@@ -9,7 +9,7 @@ import { chatRequestSchema } from './schemas.js'
 
 /** `POST /v1/chat/completions`, stream and non-stream, through the cache when its policy allows. */
 export async function handleChat(rt: Runtime, req: Request, ctx: RequestContext): Promise<Response> {
-  const { body, model } = await admit(rt, req, ctx, chatRequestSchema, routedModel)
+  const { body, model } = await admit(rt, req, ctx, chatRequestSchema, 'chat', routedModel)
   ctx.stream = body.stream === true
   const limited = applyLimits(rt, ctx, model, () => chatTokens(body, rt.config.limits.default_output_tokens))
   if (limited) await limited

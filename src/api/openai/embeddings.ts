@@ -8,7 +8,7 @@ import { embeddingsRequestSchema } from './schemas.js'
 
 /** `POST /v1/embeddings`. */
 export async function handleEmbeddings(rt: Runtime, req: Request, ctx: RequestContext): Promise<Response> {
-  const { body, model } = await admit(rt, req, ctx, embeddingsRequestSchema)
+  const { body, model } = await admit(rt, req, ctx, embeddingsRequestSchema, 'embeddings')
   const limited = applyLimits(rt, ctx, model, () => embeddingsTokens(body))
   if (limited) await limited
   const result = await sendUnary(rt, ctx, model, 'embeddings', body, req.signal)

@@ -26,6 +26,8 @@ export function sseBody(
   toError: (err: unknown) => GatewayError,
   onEnd: (outcome: StreamOutcome) => void,
   cancel: () => void,
+  /** Text written just before `data: [DONE]` (an SSE comment with the stream's cost). */
+  trailer?: () => string,
 ): ReadableStream<Uint8Array> {
   let pending = first
   let ended = false
@@ -46,7 +48,7 @@ export function sseBody(
         const next = await rest.next()
         if (ended) return
         if (next.done) {
-          controller.enqueue(DONE)
+          controller.enqueue(trailer === undefined ? DONE : encoder.encode(`${trailer()}data: [DONE]\n\n`))
           controller.close()
           end({ kind: 'complete' })
         } else {

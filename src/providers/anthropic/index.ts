@@ -89,6 +89,10 @@ export function createAnthropic(options: AnthropicOptions): Provider {
     secrets,
     dialect: 'anthropic',
 
+    probeRequest() {
+      return { origin, path: `${base.pathname.replace(/\/+$/, '')}/models`, method: 'GET', headers }
+    },
+
     buildRequest(op, body, model, stream) {
       chatOnly(op)
       const { body: translated, dropped } = translateRequest(body, model, {

@@ -78,6 +78,10 @@ export function createGemini(options: GeminiOptions): GeminiProvider {
     secrets,
     dialect: 'gemini',
 
+    probeRequest() {
+      return { origin, path: `${basePath}/models`, method: 'GET', headers }
+    },
+
     buildRequest(op, body, model, stream) {
       const name = resourceName(model)
       if (op === 'embeddings') {

@@ -39,8 +39,12 @@ export function createOpenAICompatible(config: ProviderConfig): Provider {
     timeoutMs: config.timeout_ms,
     secrets,
 
-    buildRequest(op, body, model, stream) {
+    buildRequest(op, body, model, stream, usage) {
       const out: JsonObject = { ...body, model }
+      if (stream && usage && !preset.usageUnasked) {
+        const options = body.stream_options as JsonObject | null | undefined
+        if (options?.include_usage !== true) out.stream_options = { ...options, include_usage: true }
+      }
       if (rename) {
         for (const [from, to] of rename) {
           if (from in out) {
@@ -56,6 +60,11 @@ export function createOpenAICompatible(config: ProviderConfig): Provider {
         headers: stream ? streamHeaders : headers,
         body: JSON.stringify(out),
       }
+    },
+
+    probeRequest() {
+      const models = preset.deploymentPaths ? `${basePath}/openai/models` : `${basePath}/models`
+      return { origin, path: `${models}${apiVersion}`, method: 'GET', headers }
     },
 
     parseResponse(_op, text) {

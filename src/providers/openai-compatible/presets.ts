@@ -17,6 +17,11 @@ export interface Preset {
   env?: string
   /** Models configured when the provider is set up from the environment. */
   defaultModels?: readonly string[]
+  /**
+   * Streams end with a usage chunk without being asked, and `stream_options` is refused (Mistral): the
+   * gateway then never adds `stream_options.include_usage` itself.
+   */
+  usageUnasked?: boolean
 }
 
 export const PRESETS = {
@@ -62,6 +67,7 @@ export const PRESETS = {
     keyRequired: true,
     // Mistral's chat API calls the sampling seed `random_seed`.
     rename: { seed: 'random_seed' },
+    usageUnasked: true,
     env: 'MISTRAL_API_KEY',
     defaultModels: ['mistral-small-latest', 'mistral-large-latest', 'mistral-embed'],
   },
