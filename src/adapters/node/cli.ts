@@ -5,10 +5,10 @@ import { configJsonSchema } from '../../config/json-schema.js'
 import { ConfigError, validateConfig } from '../../config/load.js'
 import { configReference } from '../../config/reference.js'
 import type { Config } from '../../config/schema.js'
+import { ADMIN_USAGE, adminCommand } from './cli-admin.js'
+import { printTable, UsageError } from './cli-format.js'
 import { findConfig, loadConfigFile } from './config-source.js'
 import { parseSimArgs } from './sim-flags.js'
-import { startSim } from './sim-server.js'
-import { startGateway } from './start.js'
 
 const USAGE = `meridian — an OpenAI-compatible AI gateway
 
@@ -18,6 +18,8 @@ Usage:
   meridian check-config F                             validate a config file
   meridian schema [--markdown] [--out F]              print (or write) the config's JSON Schema (or reference)
   meridian health [--url U] [--token T]               the health gate's view of every upstream target
+
+${ADMIN_USAGE}
 
 Without --config, serve reads $MERIDIAN_CONFIG, then ./meridian.yaml; with neither it configures the
 providers whose keys are in the environment (OPENAI_API_KEY, GROQ_API_KEY, …), or else starts a demo.
@@ -41,6 +43,14 @@ export async function main(argv: string[]): Promise<number> {
         return schema(rest)
       case 'health':
         return await health(rest)
+      case 'projects':
+      case 'keys':
+      case 'provider-keys':
+      case 'policy':
+      case 'budget':
+      case 'usage':
+      case 'audit':
+        return await adminCommand(command, rest)
       case undefined:
       case 'help':
       case '--help':
@@ -52,6 +62,10 @@ export async function main(argv: string[]): Promise<number> {
         return 2
     }
   } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`meridian: ${err.message}`)
+      return 2
+    }
     console.error(
       err instanceof ConfigError
         ? err.message
@@ -67,6 +81,11 @@ async function serve(argv: string[]): Promise<number> {
     options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string' } },
   })
   const port = values.port === undefined ? undefined : parsePort(values.port)
+  // The servers load on demand, so the admin commands do not pay for the whole gateway's modules.
+  const [{ startGateway }, { startSim }] = await Promise.all([
+    import('./start.js'),
+    import('./sim-server.js'),
+  ])
   const source = findConfig(values.config, process.env)
   let stopSim: (() => Promise<void>) | undefined
   let config: Config
@@ -109,6 +128,7 @@ async function serve(argv: string[]): Promise<number> {
 
 async function sim(argv: string[]): Promise<number> {
   const options = parseSimArgs(argv)
+  const { startSim } = await import('./sim-server.js')
   const server = await startSim(options)
   console.log(
     `meridian sim: listening on ${server.url} (dialect ${options.dialect ?? 'all'}; POST /sim/config, GET /sim/stats)`,
@@ -163,15 +183,7 @@ async function health(argv: string[]): Promise<number> {
     t.p90Ms === null ? '-' : t.p90Ms.toFixed(1),
     t.reason ?? '',
   ])
-  const head = ['target', 'state', 'requests', 'errors', 'ttfb p50 ms', 'p90 ms', 'reason']
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  for (const row of [head, ...rows])
-    console.log(
-      row
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
+  printTable(['target', 'state', 'requests', 'errors', 'ttfb p50 ms', 'p90 ms', 'reason'], rows)
   return 0
 }
 
