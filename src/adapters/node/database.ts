@@ -9,6 +9,8 @@ import type { Database } from '../../storage/sql/schema.js'
 export interface OpenDatabase {
   db: Kysely<Database>
   dialect: 'sqlite' | 'postgres'
+  /** The SQLite connection under `db`, for the ledger's prepared inserts. */
+  sqlite?: Sqlite.Database
 }
 
 /** Postgres type ids of int8 (bigint, count) and numeric (sum of bigints): read as JS numbers, not strings. */
@@ -34,7 +36,7 @@ export async function openDatabase(
     database.pragma('busy_timeout = 5000')
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
     if (migrating) await migrate(db as Kysely<unknown>)
-    return { db, dialect: 'sqlite' }
+    return { db, dialect: 'sqlite', sqlite: database }
   }
   const parsed = new URL(url)
   const schema = parsed.searchParams.get('schema')

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import type { AuditEvent, LedgerEntry } from '../../governance/store.js'
 import { sqlGovernanceStore } from '../../storage/sql/governance-store.js'
 import { openDatabase } from './database.js'
+import { sqliteLedgerWriter } from './ledger-sqlite.js'
 
 interface Batch {
   id: number
@@ -15,8 +16,12 @@ interface Batch {
 }
 
 const port = parentPort!
-const { db } = await openDatabase((workerData as { url: string }).url, { migrate: false, poolSize: 2 })
+const { db, sqlite } = await openDatabase((workerData as { url: string }).url, {
+  migrate: false,
+  poolSize: 2,
+})
 const store = sqlGovernanceStore(db)
+const writeLedger = sqlite === undefined ? undefined : sqliteLedgerWriter(db, sqlite)
 
 port.on('message', async (batch: Batch | 'close') => {
   if (batch === 'close') {
@@ -25,8 +30,10 @@ port.on('message', async (batch: Batch | 'close') => {
     return
   }
   try {
-    if (batch.kind === 'ledger') await store.writeLedger(batch.rows as LedgerEntry[])
-    else await store.writeAudit(batch.rows as AuditEvent[])
+    if (batch.kind === 'ledger') {
+      if (writeLedger !== undefined) writeLedger(batch.rows as LedgerEntry[])
+      else await store.writeLedger(batch.rows as LedgerEntry[])
+    } else await store.writeAudit(batch.rows as AuditEvent[])
     port.postMessage({ id: batch.id })
   } catch (err) {
     port.postMessage({ id: batch.id, error: err instanceof Error ? err.message : String(err) })

@@ -129,6 +129,44 @@ export interface LedgerTable {
   response: string | null
 }
 
+/** The ledger's columns, in table order (a compile-time check below keeps the list complete). */
+export const LEDGER_COLUMNS = [
+  'id',
+  'request_id',
+  'parent_id',
+  'ts',
+  'tier',
+  'project',
+  'key_id',
+  'session',
+  'route',
+  'model_requested',
+  'model_served',
+  'target',
+  'attempt',
+  'status',
+  'error',
+  'stream',
+  'cache',
+  'cache_layer',
+  'tokens_in',
+  'tokens_out',
+  'tokens_cached',
+  'cost_nusd',
+  'saved_nusd',
+  'reference_nusd',
+  'estimated',
+  'latency_ms',
+  'upstream_ms',
+  'override',
+  'prompt',
+  'response',
+] as const satisfies readonly (keyof LedgerTable)[]
+
+type Unlisted = Exclude<keyof LedgerTable, (typeof LEDGER_COLUMNS)[number]>
+/** Fails to compile when a ledger column is missing from LEDGER_COLUMNS. */
+export const LEDGER_COLUMNS_COMPLETE: [Unlisted] extends [never] ? true : Unlisted = true
+
 export interface LedgerTagsTable {
   ledger_id: string
   key: string
