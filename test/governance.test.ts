@@ -245,6 +245,25 @@ describe.each(kinds)('governance on $name', ({ name, available }) => {
     })
   })
 
+  describe.skipIf(!available)('bodies in the ledger', () => {
+    it('keeps prompts and responses only for a project that opts in', async () => {
+      const ask = async (id: string, stream: boolean) => {
+        const res = await stack.post('/v1/chat/completions', chatBody({ stream }), { 'x-request-id': id })
+        await res.text()
+        return (await admin.get(`/admin/ledger?request_id=${id}`)).body.data[0]
+      }
+      expect(await ask(`quiet-${name}`, false)).toMatchObject({ prompt: null, response: null })
+      await admin.patch('/admin/projects/test', { log_bodies: true })
+      const kept = await ask(`kept-${name}`, false)
+      expect(JSON.parse(kept.prompt).messages[0].content).toBe('Say hello')
+      expect(JSON.parse(kept.response).object).toBe('chat.completion')
+      const streamed = await ask(`kept-stream-${name}`, true)
+      expect(JSON.parse(streamed.response).choices[0].message.content.length).toBeGreaterThan(0)
+      await admin.patch('/admin/projects/test', { log_bodies: false })
+      expect(await ask(`quiet-again-${name}`, false)).toMatchObject({ prompt: null, response: null })
+    })
+  })
+
   describe.skipIf(!available)('bring your own provider key', () => {
     it('checks the key live, stores it encrypted, and serves the project with it, never with the gateway key', async () => {
       const refused = await admin.post('/admin/projects/test/provider-keys', {
