@@ -1,6 +1,7 @@
 /** `npm run bench -- <name> [flags]`: one benchmark per question; see BENCHMARKS.md for results. */
 import { cache } from './cache.js'
 import { classifier } from './classifier.js'
+import { geo } from './geo.js'
 import { instructions } from './instructions.js'
 import { limits } from './limits.js'
 import { overhead } from './overhead.js'
@@ -13,6 +14,7 @@ const benches: Record<string, (argv: string[]) => Promise<void>> = {
   cache,
   limits,
   classifier,
+  geo,
 }
 
 const [name, ...rest] = process.argv.slice(2)

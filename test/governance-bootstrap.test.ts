@@ -116,6 +116,8 @@ describe('the config, upserted into the database at start', () => {
         revokedAt: null,
         models: null,
         policy: {},
+        limits: null,
+        projectLimits: null,
       },
     ])
     await governance.reload()

@@ -13,6 +13,11 @@ export type CacheLayer = 'edge' | 'origin'
 export interface CacheHit {
   entry: CacheEntry
   layer: CacheLayer
+  /**
+   * A source hit's write-back to the replica, in flight: a runtime that ends work with the response (Workers)
+   * hands it to `waitUntil`.
+   */
+  writeBack?: Promise<unknown>
 }
 
 /** The source of truth could not be read: the request goes on without the cache. */
@@ -45,6 +50,11 @@ export interface CacheEngineOptions {
   sha256?: Sha256Hex
   /** Told of every failed tier operation (the engine counts them; the caller decides what to log). */
   onError?: (tier: string, op: string, err: unknown) => void
+  /**
+   * Write-only copies elsewhere (the edge's KV, through its replication route): every stored answer is also
+   * sent to them, fire-and-forget, after the source of truth has it. Never read, never awaited.
+   */
+  mirrors?: readonly CacheTier[]
 }
 
 export interface CacheEngine {
@@ -112,8 +122,11 @@ export function createCacheEngine(options: CacheEngineOptions): CacheEngine {
       return undefined
     }
     stats.hits.origin++
-    if (replica) void attempt(replica, 'set', () => replica.set(key, entry), undefined)
-    return { entry, layer: 'origin' }
+    if (replica === undefined) return { entry, layer: 'origin' }
+    const written = attempt(replica, 'set', () => replica.set(key, entry), undefined)
+    return written instanceof Promise
+      ? { entry, layer: 'origin', writeBack: written }
+      : { entry, layer: 'origin' }
   }
   const replicaAnswer = (key: string, entry: CacheEntry | undefined): Lookup | Promise<Lookup> => {
     if (entry === undefined) return fromSource(key)
@@ -143,6 +156,8 @@ export function createCacheEngine(options: CacheEngineOptions): CacheEngine {
     async store(key, entry) {
       const failed = Symbol()
       if ((await attempt(source, 'set', () => source.set(key, entry), failed)) !== failed) stats.stored++
+      for (const mirror of options.mirrors ?? [])
+        void attempt(mirror, 'set', () => mirror.set(key, entry), undefined)
       if (replica) await attempt(replica, 'set', () => replica.set(key, entry), undefined)
     },
     purgeKey: (key) => bothTiers((tier) => tier.delete(key)),

@@ -13,6 +13,9 @@
 /** Bump when any rule below changes: the old keys then simply stop matching (no wrong hits, only misses). */
 export const FINGERPRINT_VERSION = 1
 
+/** The per-project key generation the origin and the edge both key with (one until something can bump it). */
+export const CACHE_KEY_VERSION = 1
+
 /** What the key is computed from. */
 export interface FingerprintInput {
   /** Tenant: the project id. Always part of the key, so no entry is ever shared across projects. */
@@ -107,7 +110,7 @@ export type Sha256Hex = (text: string) => string | Promise<string>
 export async function webCryptoSha256Hex(text: string): Promise<string> {
   // Every string went through JSON.stringify, which escapes lone surrogates, so the text is well-formed
   // UTF-16 and TextEncoder never substitutes U+FFFD (two different texts cannot encode to the same bytes).
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', ENCODER.encode(text)))
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', ENCODER.encode(text)))
   let hex = ''
   for (const byte of digest) hex += HEX[byte]
   return hex

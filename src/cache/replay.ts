@@ -89,3 +89,10 @@ export function replayChunks(completionJson: string, options: ReplayOptions): st
   }
   return chunks
 }
+
+/** Chunk payloads as a whole SSE body: each framed, then `trailer` (comments), then `data: [DONE]`. */
+export function sseOf(chunks: readonly string[], trailer = ''): string {
+  let text = ''
+  for (const chunk of chunks) text += `data: ${chunk}\n\n`
+  return `${text}${trailer}data: [DONE]\n\n`
+}

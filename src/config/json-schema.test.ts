@@ -18,6 +18,7 @@ describe('configJsonSchema', () => {
       'limits',
       'cache',
       'admin',
+      'edge',
       'routing',
       'router',
     ])

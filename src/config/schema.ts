@@ -210,6 +210,39 @@ export const adminSchema = z
   })
   .describe('The admin API.')
 
+export const edgeSchema = z
+  .strictObject({
+    secret: z
+      .string()
+      .min(32, 'the edge secret needs at least 32 characters (openssl rand -hex 32)')
+      .optional()
+      .describe(
+        "The secret shared with the edge (its EDGE_SECRET), usually `${EDGE_SECRET}`: it signs the edge's assertions and guards the /internal routes. Without it there is no edge.",
+      ),
+    replicate: z
+      .array(z.url({ protocol: /^https?$/ }))
+      .default([])
+      .describe(
+        "Edge workers to push new cache entries, key changes and the edge's config to (their /internal/replicate route), fire-and-forget.",
+      ),
+    kv_api: z
+      .strictObject({
+        account_id: z.string().min(1),
+        cache_namespace: z.string().min(1).describe('The KV namespace id of the edge cache (binding CACHE).'),
+        token: z
+          .string()
+          .min(1)
+          .describe('A Cloudflare API token allowed to write it, usually `${CF_API_TOKEN}`.'),
+        base_url: z
+          .url()
+          .default('https://api.cloudflare.com/client/v4')
+          .describe('The Cloudflare API (tests point it elsewhere).'),
+      })
+      .optional()
+      .describe("Also write new cache entries straight into the edge's KV through Cloudflare's REST API."),
+  })
+  .describe('The edge tier on Cloudflare Workers (see docs/deploy-edge.md).')
+
 const usd = z.number().nonnegative()
 
 export const priceSchema = z.strictObject({
@@ -568,6 +601,7 @@ export const configSchema = z
     limits: limitsSchema.prefault({}),
     cache: cacheSchema.prefault({}),
     admin: adminSchema.prefault({}),
+    edge: edgeSchema.prefault({}),
     routing: routingSchema.prefault({}),
     router: routerSchema.prefault({}),
   })
@@ -683,4 +717,5 @@ export type RoutingConfig = z.output<typeof routingSchema>
 export type RouterConfig = z.output<typeof routerSchema>
 export type PriceConfig = z.output<typeof priceSchema>
 export type ProjectConfig = z.output<typeof projectSchema>
+export type EdgeConfigSection = z.output<typeof edgeSchema>
 export type BudgetConfig = z.output<typeof budgetSchema>

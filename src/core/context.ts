@@ -69,6 +69,8 @@ export interface RequestContext {
   responseText: string | undefined
   /** The request body, kept only for projects that log bodies. */
   requestBody: unknown
+  /** The edge forwarded it, having applied its rate limits already (its signed assertion says so). */
+  limitedAtEdge: boolean
 }
 
 /** One upstream call, for the ledger. */
@@ -157,5 +159,6 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     streamedChunks: 0,
     responseText: undefined,
     requestBody: undefined,
+    limitedAtEdge: false,
   }
 }

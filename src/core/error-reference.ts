@@ -31,6 +31,8 @@ const MEANING: Record<keyof typeof ErrorCodes, string> = {
     'The provider answered 2xx with an unusable body, or ended a stream early.',
   MERIDIAN_UPSTREAM_TIMEOUT:
     'The provider sent nothing for `timeout_ms` (head, or a silence inside a stream).',
+  MERIDIAN_ORIGIN_UNREACHABLE:
+    'The edge could reach none of its origins (`ORIGIN_URL`); cached answers are still served at the edge.',
   MERIDIAN_CLIENT_CLOSED: 'The client went away first; only the request log sees it.',
   MERIDIAN_NO_ROUTE:
     '`model: "auto"`: no configured model clears the quality floor of the task type in that mode; configure one (see docs/auto-routing.md) or name a model.',

@@ -28,6 +28,8 @@ export const ErrorCodes = {
   MERIDIAN_UPSTREAM_UNREACHABLE: { status: 502, type: 'upstream_error', retryable: true },
   MERIDIAN_UPSTREAM_INVALID_RESPONSE: { status: 502, type: 'upstream_error', retryable: true },
   MERIDIAN_UPSTREAM_TIMEOUT: { status: 504, type: 'timeout_error', retryable: true },
+  /** The edge: no origin could be reached (every one of ORIGIN_URL refused or timed out). */
+  MERIDIAN_ORIGIN_UNREACHABLE: { status: 502, type: 'upstream_error', retryable: true },
   /** The client went away before the answer was complete (nginx's 499); it never sees this. */
   MERIDIAN_CLIENT_CLOSED: { status: 499, type: 'client_closed', retryable: false },
   /** Auto-routing: no configured model clears the quality floor of the request's task type. */

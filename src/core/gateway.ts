@@ -11,6 +11,7 @@ import {
 } from '../api/admin/operations.js'
 import { anthropicErrorResponse, handleCountTokens, handleMessages } from '../api/anthropic/handler.js'
 import { handleHealth, handleReady } from '../api/health.js'
+import { handleCacheLookup, handleEdgeConfig, handleKeyLookup, handleUsage } from '../api/internal.js'
 import { handleChat } from '../api/openai/chat.js'
 import { handleEmbeddings } from '../api/openai/embeddings.js'
 import { handleModels, modelsListJson } from '../api/openai/models.js'
@@ -19,8 +20,10 @@ import type { Sha256Hex } from '../cache/fingerprint.js'
 import { Flights } from '../cache/flight.js'
 import type { CacheTier } from '../cache/tier.js'
 import type { Config } from '../config/schema.js'
+import { assertionKey } from '../edge/assertion.js'
+import { edgeConfigOf } from '../edge/config.js'
 import type { Governance } from '../governance/governance.js'
-import { createLimiter, type Limiter } from '../limits/limiter.js'
+import { configRules, createLimiter, type Limiter } from '../limits/limiter.js'
 import { memoryLimits } from '../limits/memory.js'
 import type { LimitStore } from '../limits/store.js'
 import { staticKeys } from '../pipeline/auth.js'
@@ -73,6 +76,8 @@ export interface CacheTiers {
   replica?: CacheTier
   /** A faster SHA-256 than Web Crypto's, where the runtime has one. */
   sha256?: Sha256Hex
+  /** Write-only copies of every stored answer (the edge's KV). */
+  mirrors?: CacheTier[]
 }
 
 /** How often a failing store (cache tier, rate-limit store) is logged at most (each failure is counted). */
@@ -118,6 +123,7 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     cacheRules: new Map(Object.entries(config.cache.projects)),
     targets: targetsByLabel(models.values()),
     governance: deps.governance,
+    edge: config.edge.secret === undefined ? undefined : { assertion: assertionKey(config.edge.secret) },
   }
   if (deps.governance !== undefined) {
     rt.reserve = (ctx, model) => reserveBudget(rt, ctx, model)
@@ -192,6 +198,23 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     route((req, ctx) => handleMetrics(rt, req, ctx)),
   )
   mountAdmin(app, rt)
+  const edgeConfig = JSON.stringify(edgeConfigOf(config, models))
+  app.get(
+    '/internal/keys/:hash',
+    route((req, ctx) => handleKeyLookup(rt, req, ctx, pathParam(ctx.path, '/internal/keys/'))),
+  )
+  app.get(
+    '/internal/cache/:key',
+    route((req, ctx) => handleCacheLookup(rt, req, ctx, pathParam(ctx.path, '/internal/cache/'))),
+  )
+  app.post(
+    '/internal/usage',
+    route((req, ctx) => handleUsage(rt, req, ctx)),
+  )
+  app.get(
+    '/internal/edge-config',
+    route((req, ctx) => handleEdgeConfig(rt, req, ctx, edgeConfig)),
+  )
   // Wrong methods are told apart here rather than by catch-all routes: a second route matching the same
   // path would take every request off Hono's single-handler fast path.
   const known = new Set([
@@ -261,9 +284,10 @@ function limiter(
   const warn = storeWarning(logger, clock)
   const policy =
     config.limits.on_store_error === 'open' ? 'admitting requests unchecked' : 'refusing requests'
+  const fixed = governance === undefined ? configRules(config) : undefined
   return createLimiter({
-    config,
-    rules: governance?.limitRules,
+    rules: governance?.limitRules ?? (() => fixed!),
+    onStoreFailure: config.limits.on_store_error,
     store: store ?? memoryLimits({ leaseMs: config.limits.lease }),
     onStoreError: (err) => warn('limits', `rate-limit store failed; ${policy} until it answers`, err),
   })

@@ -7,7 +7,7 @@ export interface UpstreamRequest {
   origin: string
   /** `/v1/chat/completions?x=y` */
   path: string
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PUT'
   headers: Record<string, string>
   body?: string
   /**

@@ -38,4 +38,6 @@ export interface Runtime extends UpstreamDeps {
   targets: ReadonlyMap<string, ResolvedTarget>
   /** Projects, keys, policies, budgets, the ledger; undefined when the gateway runs without a database. */
   governance: Governance | undefined
+  /** The edge in front of this origin (`edge.secret`): the key its assertions are signed with. */
+  edge: { assertion: Promise<CryptoKey> } | undefined
 }

@@ -1,3 +1,4 @@
+import type { LimitSet } from '../config/schema.js'
 import type { Clock } from '../core/clock.js'
 import { GatewayError } from '../core/errors.js'
 import { type LimitRules, type ScopeRules, scopeRules } from '../limits/limiter.js'
@@ -18,7 +19,10 @@ import {
 } from './state.js'
 import type { AuditEvent, GovernanceStore } from './store.js'
 
-/** What an edge's key replica holds per key: enough to authenticate and apply the project's policy there. */
+/**
+ * What an edge's key replica holds per key: enough to authenticate there, apply the project's policy and the
+ * key's and project's rate limits. Never the key itself.
+ */
 export interface ReplicaKey {
   hash: string
   keyId: string
@@ -27,6 +31,24 @@ export interface ReplicaKey {
   revokedAt: number | null
   models: string[] | null
   policy: Policy
+  limits: LimitSet | null
+  projectLimits: LimitSet | null
+}
+
+/** A key's replica entry. */
+export function replicaKeyOf(k: KeyState): ReplicaKey {
+  const project = k.principal.account!.project
+  return {
+    hash: k.record.hash,
+    keyId: k.record.id,
+    project: k.record.projectId,
+    expiresAt: k.record.expiresAt,
+    revokedAt: k.record.revokedAt,
+    models: k.record.models,
+    policy: project.policy.source,
+    limits: k.limits,
+    projectLimits: project.limits,
+  }
 }
 
 /** Where key changes are pushed (the edge's KV). Best effort: the edge reads through to the origin on a miss. */
@@ -203,6 +225,13 @@ export class Governance {
     )
   }
 
+  /** A key by its id (an edge assertion names it): its principal, or a 401 (unknown, revoked, expired). */
+  principalById(id: string): Principal {
+    const key = this.#state.keysById.get(id)
+    if (key === undefined) throw new GatewayError('MERIDIAN_UNAUTHORIZED', 'invalid gateway key')
+    return this.#usable(key)
+  }
+
   #usable(key: KeyState): Principal {
     const now = this.clock.epoch()
     const { revokedAt, expiresAt } = key.record
@@ -252,15 +281,7 @@ export class Governance {
     if (replica === undefined) return
     const put: ReplicaKey[] = []
     const remove: string[] = []
-    const entry = (k: KeyState): ReplicaKey => ({
-      hash: k.record.hash,
-      keyId: k.record.id,
-      project: k.record.projectId,
-      expiresAt: k.record.expiresAt,
-      revokedAt: k.record.revokedAt,
-      models: k.record.models,
-      policy: k.principal.account!.project.policy.source,
-    })
+    const entry = replicaKeyOf
     for (const [hash, key] of next.keysByHash) {
       const old = previous.keysByHash.get(hash)
       const now = entry(key)

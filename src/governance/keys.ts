@@ -3,6 +3,8 @@
  * Web Crypto only, so the edge hashes a presented key the same way the origin stored it.
  */
 
+import { webCryptoSha256Hex } from '../cache/fingerprint.js'
+
 /** A synchronous SHA-256 (hex) where the runtime has one (node:crypto); Web Crypto's is async. */
 export type Sha256Hex = (text: string) => string
 
@@ -34,15 +36,8 @@ export function keyPrefix(key: string): string {
   return key.slice(0, Math.min(SHOWN, Math.max(3, key.length - 4)))
 }
 
-const encoder = new TextEncoder()
-
-/** SHA-256 of a key, hex, with Web Crypto. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
-  let hex = ''
-  for (const b of digest) hex += b.toString(16).padStart(2, '0')
-  return hex
-}
+/** SHA-256 of a key, hex, with Web Crypto (the cache key's own). */
+export const sha256Hex = webCryptoSha256Hex
 
 /** The hash a key is stored and looked up by: synchronous when the runtime gives a sync hash. */
 export function hashKey(key: string, sync: Sha256Hex | undefined): string | Promise<string> {

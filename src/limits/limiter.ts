@@ -36,8 +36,11 @@ export interface Limiter {
     model: string,
     tokens: () => number,
   ): LimitGrant | undefined | Promise<LimitGrant | undefined>
-  /** Releases the concurrency lease and settles the reservation to `used` tokens (undefined keeps it). */
-  settle(grant: LimitGrant, used: number | undefined): void
+  /**
+   * Releases the concurrency lease and settles the reservation to `used` tokens (undefined keeps it). A remote
+   * store's settlement is returned, already caught, for a runtime that must keep it alive (`waitUntil`).
+   */
+  settle(grant: LimitGrant, used: number | undefined): Promise<void> | undefined
 }
 
 /** The rules of one key or project: its own, and one per model it limits. */
@@ -73,13 +76,14 @@ const DIMENSION_LABEL = {
 } as const
 
 export interface LimiterOptions {
-  config: Config
   store: LimitStore
   /**
    * Where the rules come from, read on every request (so it must be cheap: a prebuilt map): governance's
-   * keys and projects when present. Default: the config's keys and `limits.projects`, built once.
+   * keys and projects, the config's (`configRules`), or at the edge the keys' replica entries.
    */
-  rules?: () => LimitRules
+  rules: () => LimitRules
+  /** When the store fails: `open` admits the request unchecked, `closed` refuses it (503). */
+  onStoreFailure: 'open' | 'closed'
   /** A failed store call, already counted; the caller decides how often to log. */
   onStoreError?: (err: unknown) => void
 }
@@ -102,10 +106,9 @@ export function configRules(config: Config): LimitRules {
  * Per request it picks the rules that apply (the key's and the project's, and theirs for the model) and makes
  * one atomic store call. A request with no rule costs a few map lookups.
  */
-export function createLimiter({ config, store, rules, onStoreError }: LimiterOptions): Limiter {
-  const fixed = rules === undefined ? configRules(config) : undefined
-  const current = rules ?? (() => fixed!)
-  const failClosed = config.limits.on_store_error === 'closed'
+export function createLimiter({ store, rules, onStoreFailure, onStoreError }: LimiterOptions): Limiter {
+  const current = rules
+  const failClosed = onStoreFailure === 'closed'
   const stats: LimitStats = {
     checks: 0,
     denied: { requests: 0, tokens: 0, concurrent: 0 },
@@ -168,14 +171,15 @@ export function createLimiter({ config, store, rules, onStoreError }: LimiterOpt
     },
     settle(grant, used) {
       // A request under `rpm` alone holds nothing to give back: its window entry simply ages out.
-      if (!grant.rules.some((r) => r.concurrent !== undefined || r.tpm !== undefined)) return
+      if (!grant.rules.some((r) => r.concurrent !== undefined || r.tpm !== undefined)) return undefined
       const settled = { rules: grant.rules, id: grant.id, reserved: grant.reserved, used }
       try {
         const done = store.settle(settled)
-        if (done instanceof Promise) done.catch(countError)
+        if (done instanceof Promise) return done.catch(countError)
       } catch (err) {
         countError(err)
       }
+      return undefined
     },
   }
 

@@ -2,16 +2,9 @@ import type { Priced, RequestContext } from '../core/context.js'
 import type { GatewayError } from '../core/errors.js'
 import type { Runtime } from '../core/runtime.js'
 import { costNanos, formatUsd, promptCacheSavedNanos } from '../governance/money.js'
+import { ledgerRouteOf } from '../governance/routes.js'
 import type { LedgerEntry } from '../governance/store.js'
 import type { Usage } from '../routing/cost.js'
-
-/** The routes whose requests the ledger records, by path. */
-const LEDGER_ROUTES: Readonly<Record<string, string>> = {
-  '/v1/chat/completions': 'chat',
-  '/v1/embeddings': 'embeddings',
-  '/v1/messages': 'messages',
-  '/v1/messages/count_tokens': 'count_tokens',
-}
 
 /**
  * What the request cost and what caching saved, worked out once its outcome is known: a cache hit or a
@@ -64,6 +57,10 @@ export function costHeaders(
   if (ctx.account === undefined) return
   const priced = priceRequest(rt, ctx, status)
   if (priced.cost !== undefined) headers['x-meridian-cost'] = formatUsd(priced.cost)
+  // What the answer used, for an edge in front settling its tokens-per-minute reservation.
+  const usage = ctx.usage
+  if (usage !== undefined && ctx.limitedAtEdge)
+    headers['x-meridian-tokens'] = String(usage.prompt + usage.completion)
   if (priced.saved > 0) headers['x-meridian-saved'] = formatUsd(priced.saved)
   if (ctx.reservation?.warning !== undefined) headers['x-meridian-budget-warning'] = ctx.reservation.warning
 }
@@ -88,7 +85,7 @@ export function recordRequest(
   error: GatewayError | undefined,
 ): void {
   const gov = rt.governance
-  const route = LEDGER_ROUTES[ctx.path]
+  const route = ledgerRouteOf(ctx.path)
   if (gov === undefined || ctx.account === undefined || route === undefined) return
   const priced = priceRequest(rt, ctx, status)
   if (ctx.reservation !== undefined) {

@@ -1,7 +1,11 @@
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 
-/** A TCP proxy in front of a real service (Redis, Postgres) that can be closed, reopened on the same port, or stalled. */
+/**
+ * A TCP proxy in front of a real service (Redis, Postgres, an origin) that can be closed, reopened on the same
+ * port, stalled, or pointed elsewhere; it counts the connections it accepted.
+ */
 export async function tcpProxy(target: URL) {
+  let connections = 0
   const sockets = new Set<Socket>()
   let stalled = false
   const pipe = (from: Socket, to: Socket) => {
@@ -22,6 +26,7 @@ export async function tcpProxy(target: URL) {
   }
   const serve = () =>
     createServer((client) => {
+      connections++
       const upstream = netConnect(Number(target.port || 6379), target.hostname)
       pipe(client, upstream)
       pipe(upstream, client)
@@ -38,6 +43,15 @@ export async function tcpProxy(target: URL) {
     async reopen() {
       server = serve()
       await listen(server, port)
+    },
+    /** Connections accepted so far. */
+    get connections() {
+      return connections
+    },
+    /** Connections go to `to` from now on: open ones are cut, so the next request reconnects there. */
+    retarget(to: URL) {
+      target = to
+      for (const s of sockets) s.destroy()
     },
     stall(on: boolean) {
       stalled = on

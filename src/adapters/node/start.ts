@@ -1,6 +1,9 @@
 import type { Config } from '../../config/schema.js'
 import { createGateway, type FetchHandler } from '../../core/gateway.js'
+import type { HttpClient } from '../../core/http-client.js'
 import type { ReadinessCheck } from '../../core/runtime.js'
+import { edgeConfigFrom } from '../../edge/config.js'
+import { edgeReplication } from '../../edge/replicate.js'
 import type { Logger } from '../../telemetry/logger.js'
 import { openCache } from './cache.js'
 import { openGovernance } from './governance.js'
@@ -41,16 +44,22 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const host = options.host ?? config.server.host
   const port = options.port ?? config.server.port
   const logger = options.logger ?? jsonLogger(config.log.level)
-  const governed = await openGovernance(config, logger, options.env ?? process.env)
+  const http = undiciClient()
+  const replication = edgeReplicationOf(config, http, logger)
+  const governed = await openGovernance(config, logger, options.env ?? process.env, replication?.keys)
   if (governed.governance.state.keysByHash.size === 0 && !isLoopback(host)) {
     await governed.close()
+    await http.close()
     throw new Error(
       `refusing to listen on ${host} without gateway keys: anyone could use your providers. ` +
         'Add keys to the config (or set MERIDIAN_KEY), or listen on 127.0.0.1.',
     )
   }
-  const http = undiciClient()
   const cache = openCache(config.cache)
+  if (replication !== undefined) {
+    cache.tiers.mirrors = [replication.cache]
+    void replication.pushConfig(edgeConfigFrom(config))
+  }
   const limits = config.limits.store.startsWith('redis')
     ? redisLimits({
         url: config.limits.store,
@@ -112,4 +121,19 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await governed.close()
     },
   }
+}
+
+/** Pushes to the edge when the config names where (`edge.replicate`, `edge.kv_api`) and the secret is set. */
+function edgeReplicationOf(config: Config, http: HttpClient, logger: Logger) {
+  const { edge } = config
+  if (edge.secret === undefined || (edge.replicate.length === 0 && edge.kv_api === undefined))
+    return undefined
+  return edgeReplication({
+    urls: edge.replicate,
+    secret: edge.secret,
+    http,
+    logger,
+    kvApi: edge.kv_api,
+    now: () => Date.now(),
+  })
 }

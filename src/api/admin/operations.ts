@@ -1,15 +1,9 @@
 import type { RequestContext } from '../../core/context.js'
+import { constantTimeEqual } from '../../core/equal.js'
 import { GatewayError } from '../../core/errors.js'
 import { jsonResponse, textResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
 import { bearerToken } from '../../pipeline/auth.js'
-
-/** Compares without an early exit, so the time taken says nothing about how much of a guess was right. */
-function sameText(a: string, b: string): boolean {
-  let diff = a.length ^ b.length
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i % (b.length || 1))
-  return diff === 0
-}
 
 /** `/admin` routes answer only to the admin token; without one configured they do not exist (404). */
 export function requireAdmin(rt: Runtime, req: Request, ctx: RequestContext): void {
@@ -18,7 +12,7 @@ export function requireAdmin(rt: Runtime, req: Request, ctx: RequestContext): vo
     throw new GatewayError('MERIDIAN_NOT_FOUND', `no route for ${req.method} ${ctx.path}`)
   }
   const given = bearerToken(req.headers)
-  if (given === undefined || !sameText(given, token)) {
+  if (given === undefined || !constantTimeEqual(given, token)) {
     throw new GatewayError('MERIDIAN_UNAUTHORIZED', 'missing or invalid admin token')
   }
 }

@@ -1,6 +1,8 @@
 import type { z } from 'zod'
 import type { RequestContext } from '../../core/context.js'
+import { GatewayError } from '../../core/errors.js'
 import type { Runtime } from '../../core/runtime.js'
+import { ASSERTION_HEADER, verifyAssertion } from '../../edge/assertion.js'
 import { attributionOf } from '../../governance/attribution.js'
 import { authenticate, type Principal } from '../../pipeline/auth.js'
 import { applyPolicy, type RequestKind } from '../../pipeline/govern.js'
@@ -59,12 +61,34 @@ export function routedModel(
  * With governance and no key anywhere, auth is off (the gateway then listens on loopback only).
  */
 export function authorize(rt: Runtime, req: Request, ctx: RequestContext): Promise<void> | undefined {
+  if (rt.edge !== undefined) {
+    const asserted = req.headers.get(ASSERTION_HEADER)
+    if (asserted !== null) return fromEdge(rt, req, ctx, asserted)
+  }
   const gov = rt.governance
   const keys = gov !== undefined && gov.state.keysByHash.size === 0 ? undefined : rt.keys
   const principal = authenticate(keys, req.headers)
   if (principal instanceof Promise) return principal.then((p) => identify(rt, req, ctx, p))
   identify(rt, req, ctx, principal)
   return undefined
+}
+
+/**
+ * A request the edge forwarded: its signed assertion stands for the key (checked at the edge), so the key is
+ * not hashed again; the key is still looked up here by id, so a key revoked since is refused at once.
+ */
+async function fromEdge(rt: Runtime, req: Request, ctx: RequestContext, header: string): Promise<void> {
+  const assertion = await verifyAssertion(await rt.edge!.assertion, header, rt.clock.epoch())
+  const gov = rt.governance
+  if (assertion === undefined || gov === undefined) {
+    throw new GatewayError('MERIDIAN_UNAUTHORIZED', 'invalid or expired edge assertion')
+  }
+  const principal = gov.principalById(assertion.key)
+  if (principal.project !== assertion.project) {
+    throw new GatewayError('MERIDIAN_UNAUTHORIZED', 'invalid or expired edge assertion')
+  }
+  ctx.limitedAtEdge = assertion.limited
+  identify(rt, req, ctx, principal)
 }
 
 function identify(rt: Runtime, req: Request, ctx: RequestContext, principal: Principal): void {
@@ -86,7 +110,7 @@ export function applyLimits(
   model: ResolvedModel,
   tokens: () => number,
 ): Promise<void> | undefined {
-  if (rt.limiter === undefined) return undefined
+  if (rt.limiter === undefined || ctx.limitedAtEdge) return undefined
   const started = rt.clock.now()
   const grant = rt.limiter.acquire(ctx.keyId, ctx.project ?? 'default', model.name, tokens)
   if (grant instanceof Promise) {

@@ -1,8 +1,9 @@
 import { StreamAssembler } from '../../cache/assemble.js'
 import { type CacheHit, UNAVAILABLE } from '../../cache/engine.js'
+import { CACHE_KEY_VERSION } from '../../cache/fingerprint.js'
 import { Flight } from '../../cache/flight.js'
 import type { CachePlan } from '../../cache/policy.js'
-import { replayChunks } from '../../cache/replay.js'
+import { replayChunks, sseOf } from '../../cache/replay.js'
 import { storableCompletion } from '../../cache/storable.js'
 import type { CacheInfo, RequestContext } from '../../core/context.js'
 import { toGatewayError } from '../../core/errors.js'
@@ -23,9 +24,6 @@ import {
   wantsUsage,
 } from './chat-upstream.js'
 import { sseBody } from './stream.js'
-
-/** The cache key binds a per-project generation; there is one generation until governance can bump it. */
-const KEY_VERSION = 1
 
 interface Call {
   rt: Runtime
@@ -54,7 +52,7 @@ export async function cachedChat(
   const project = ctx.project ?? 'default'
   const keyed = cache.key({
     project,
-    keyVersion: KEY_VERSION,
+    keyVersion: CACHE_KEY_VERSION,
     model: model.name,
     targets: model.labels,
     op: 'chat',
@@ -123,9 +121,7 @@ function serveHit(call: Call, hit: CacheHit, info: CacheInfo): Response | undefi
 }
 
 function replayResponse(rt: Runtime, ctx: RequestContext, chunks: string[]): Response {
-  let text = ''
-  for (const chunk of chunks) text += `data: ${chunk}\n\n`
-  const res = sseResponse(rt, ctx, `${text}data: [DONE]\n\n`)
+  const res = sseResponse(rt, ctx, sseOf(chunks))
   finishRequest(rt, ctx, 200)
   return res
 }
