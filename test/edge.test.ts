@@ -130,6 +130,19 @@ describe.skipIf(!redis.available)('the edge on workerd, in front of the Node ori
     expect(originRequests('/v1/')).toBe(before.api)
   })
 
+  it('passes what it cannot read on to the origin, whose 400 the client gets, in the OpenAI envelope', async () => {
+    const res = await fetch(`${edge.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: '{"model": "gpt-4o-mini", "messages": [',
+    })
+    expect(res.status).toBe(400)
+    expect((await res.json()).error).toMatchObject({
+      code: 'MERIDIAN_INVALID_JSON',
+      type: 'invalid_request_error',
+    })
+  })
+
   it('passes a stream through chunk by chunk, and replays a stored answer as a stream at the edge', async () => {
     const question = `Stream me a short answer (${run})`
     const live = await ask(question, { stream: true })

@@ -141,6 +141,12 @@ describe.each(kinds)('governance on $name', ({ name, available }) => {
       })
     })
 
+    it('answers a malformed x-meridian-tags with a 400 naming the header', async () => {
+      const res = await stack.post('/v1/chat/completions', chatBody(), { 'x-meridian-tags': 'feature' })
+      const error = await errorOf(res, 400)
+      expect(error).toMatchObject({ code: 'MERIDIAN_INVALID_REQUEST', param: 'x-meridian-tags' })
+    })
+
     it('denies a routing mode', async () => {
       const error = await errorOf(
         await stack.post('/v1/chat/completions', chatBody({ model: 'auto:sport' })),
