@@ -213,6 +213,25 @@ describe.each(kinds)('governance on $name', ({ name, available }) => {
       expect(row.cost_nusd).toBe(nanos)
     })
 
+    it('prices embeddings by their input tokens', async () => {
+      const res = await stack.post(
+        '/v1/embeddings',
+        { model: 'text-embedding-3-small', input: 'price this text' },
+        { 'x-request-id': `embed-${name}` },
+      )
+      const { usage } = await res.json()
+      const nanos = Math.round(((usage.prompt_tokens * 0.02) / 1e6) * 1e9)
+      expect(nanos).toBeGreaterThan(0)
+      expect(res.headers.get('x-meridian-cost')).toBe((nanos / 1e9).toFixed(9).replace(/0+$/, ''))
+      const row = (await admin.get(`/admin/ledger?request_id=embed-${name}`)).body.data[0]
+      expect(row).toMatchObject({
+        route: 'embeddings',
+        cost_nusd: nanos,
+        tokens_in: usage.prompt_tokens,
+        tokens_out: 0,
+      })
+    })
+
     it("prices Anthropic's Messages API too, streamed or not", async () => {
       const messages = (stream: boolean, id: string) =>
         fetch(`${stack.url}/v1/messages`, {

@@ -22,6 +22,15 @@ describe('usageOf', () => {
     expect(usageOf(body)).toEqual({ prompt: 1500, completion: 10, cached: 1000, written: 400 })
   })
 
+  it('reads an embeddings answer, which has no completion tokens', () => {
+    expect(usageOf('{"data":[],"usage":{"prompt_tokens":7,"total_tokens":7}}')).toEqual({
+      prompt: 7,
+      completion: 0,
+      cached: 0,
+      written: 0,
+    })
+  })
+
   it('is undefined without usage, or with a null one', () => {
     expect(usageOf('{"choices":[]}')).toBeUndefined()
     expect(usageOf('{"choices":[],"usage":null}')).toBeUndefined()

@@ -16,7 +16,7 @@ const CACHED = /"cached_tokens"\s*:\s*(\d+)/
 const WRITTEN = /"cache_write_tokens"\s*:\s*(\d+)/
 
 /**
- * The `usage` of an OpenAI chat completion or of a stream's final chunk, read from the body's tail (usage comes
+ * The `usage` of an OpenAI chat completion, a stream's final chunk or an embeddings answer, read from the body's tail (usage comes
  * last) without parsing the whole body; undefined when it reports none.
  *
  * @example usageOf('{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}')
@@ -28,12 +28,13 @@ export function usageOf(json: string): Usage | undefined {
   const tail = json.slice(at)
   const prompt = PROMPT.exec(tail)
   const completion = COMPLETION.exec(tail)
-  if (prompt === null || completion === null) return undefined
+  // Embeddings report prompt tokens alone: they produced no completion.
+  if (prompt === null) return undefined
   const cached = CACHED.exec(tail)
   const written = WRITTEN.exec(tail)
   return {
     prompt: Number(prompt[1]),
-    completion: Number(completion[1]),
+    completion: completion === null ? 0 : Number(completion[1]),
     cached: cached ? Number(cached[1]) : 0,
     written: written ? Number(written[1]) : 0,
   }

@@ -75,13 +75,17 @@ export function logOutcome(rt: Runtime, ctx: RequestContext): (outcome: StreamOu
 }
 
 /**
- * What a chat answer (a completion's JSON) used, where someone reads it: the rate-limit settlement when tokens
- * were reserved, the log line's costs when the request was auto-routed.
+ * What an answer (a completion's or an embeddings JSON) used, where someone reads it: the rate-limit
+ * settlement, the log line's costs when the request was auto-routed, and governance's price. The usage is
+ * parsed once; the settlement reads it (see `finishRequest`).
  */
-export function noteAnswerUsage(ctx: RequestContext, completion: string): void {
-  if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(completion)
-  if (ctx.route !== undefined || ctx.account !== undefined) ctx.usage = usageOf(completion)
-  if (ctx.account?.project.logBodies) ctx.responseText = completion
+export function noteAnswerUsage(ctx: RequestContext, answer: string): void {
+  if (ctx.route === undefined && ctx.account === undefined) {
+    if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(answer)
+    return
+  }
+  ctx.usage = usageOf(answer)
+  if (ctx.account?.project.logBodies) ctx.responseText = answer
 }
 
 /**

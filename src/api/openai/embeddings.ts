@@ -1,9 +1,10 @@
 import type { RequestContext } from '../../core/context.js'
 import { jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
-import { embeddingsTokens, usedTokens } from '../../limits/estimate.js'
+import { embeddingsTokens } from '../../limits/estimate.js'
 import { sendUnary } from '../../pipeline/upstream.js'
 import { admit, applyLimits } from './admit.js'
+import { noteAnswerUsage } from './chat-upstream.js'
 import { embeddingsRequestSchema } from './schemas.js'
 
 /** `POST /v1/embeddings`. */
@@ -12,6 +13,6 @@ export async function handleEmbeddings(rt: Runtime, req: Request, ctx: RequestCo
   const limited = applyLimits(rt, ctx, model, () => embeddingsTokens(body))
   if (limited) await limited
   const result = await sendUnary(rt, ctx, model, 'embeddings', body, req.signal)
-  if (ctx.limit?.reserved) ctx.usedTokens = usedTokens(result)
+  noteAnswerUsage(ctx, result)
   return jsonResponse(rt, ctx, 200, result)
 }
