@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { sha256Hex } from '../src/adapters/node/governance.js'
+import { sha256Hex } from '../src/adapters/node/sha256.js'
 import { validateConfig } from '../src/config/load.js'
 import type { ConfigInput } from '../src/config/schema.js'
 import { systemClock } from '../src/core/clock.js'

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { memoryTier } from '../../cache/memory.js'
 import type { CacheTier } from '../../cache/tier.js'
 import type { CacheConfig } from '../../config/schema.js'
@@ -6,6 +5,7 @@ import type { CacheTiers } from '../../core/gateway.js'
 import type { ReadinessCheck } from '../../core/runtime.js'
 import { redisTier } from './cache-redis.js'
 import { sqliteTier } from './cache-sqlite.js'
+import { sha256Hex } from './sha256.js'
 
 /** The `memory` source's bound: it is meant for tests and demos, not for holding a production cache. */
 const MEMORY_SOURCE_BYTES = 256 * 1024 * 1024
@@ -30,7 +30,7 @@ export function openCache(cache: CacheConfig): NodeCache {
     tiers: {
       source: source.tier,
       replica,
-      sha256: (text) => createHash('sha256').update(text).digest('hex'),
+      sha256: sha256Hex,
     },
     readiness: source.readiness,
     connected: source.connected,

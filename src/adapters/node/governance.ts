@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { Config } from '../../config/schema.js'
 import type { ReadinessCheck } from '../../core/runtime.js'
 import { bootstrap } from '../../governance/bootstrap.js'
@@ -12,14 +11,13 @@ import type { Logger } from '../../telemetry/logger.js'
 import { redisBudgets } from './budgets-redis.js'
 import { openDatabase } from './database.js'
 import { workerLedgerSink } from './ledger-sink.js'
+import { sha256Hex } from './sha256.js'
 
 export interface NodeGovernance {
   governance: Governance
   readiness: ReadinessCheck[]
   close(): Promise<void>
 }
-
-export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** OpenAI's o200k tokenizer, loaded once (about 300 ms) and only when a gateway starts. */
 async function tokenizer(): Promise<(text: string) => number> {
