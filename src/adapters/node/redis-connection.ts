@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import { watchCommands } from './redis-watchdog.js'
 
 /** What every Redis-backed store takes; each adds its own key prefix, command timeout and extras. */
 export interface RedisStoreOptions {
@@ -39,7 +40,8 @@ export interface RedisConnection<S> {
 
 /**
  * A Redis client for the hot path: no offline queue (a command while disconnected rejects at once instead of
- * waiting), no retries or resends, a timeout per command, a socket timeout that drops half-open connections,
+ * waiting), no retries or resends, a timeout per command and a drop of half-open connections (one watchdog
+ * timer per connection: see `Watchdog`),
  * and reconnection in the background with a capped exponential backoff. Never crashes the process on an
  * 'error' event.
  */
@@ -49,13 +51,12 @@ export function redisConnection<S>(options: RedisConnectionOptions): RedisConnec
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    commandTimeout: options.timeoutMs,
-    // A socket silent this long while replies are owed is half-open: drop it and dial again.
-    socketTimeout: Math.max(4 * options.timeoutMs, 1000),
     connectTimeout: options.connectTimeoutMs ?? 2000,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff),
     scripts: options.scripts,
   }) as Redis & S
+  // The command timeout, and a socket silent this long after one is half-open: drop it and dial again.
+  watchCommands(client, options.timeoutMs, Math.max(4 * options.timeoutMs, 1000))
 
   // An unhandled 'error' event would crash the process; report the first of each outage only.
   let healthy = true
