@@ -5,6 +5,7 @@ import { geo } from './geo.js'
 import { instructions } from './instructions.js'
 import { limits } from './limits.js'
 import { overhead } from './overhead.js'
+import { redisClient } from './redis-client.js'
 import { serverLayer } from './server-layer.js'
 
 const benches: Record<string, (argv: string[]) => Promise<void>> = {
@@ -13,6 +14,7 @@ const benches: Record<string, (argv: string[]) => Promise<void>> = {
   instructions,
   cache,
   limits,
+  'redis-client': redisClient,
   classifier,
   geo,
 }

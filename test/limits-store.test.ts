@@ -57,6 +57,9 @@ function conformance(name: string, make: (options: MakeOptions) => Promise<Harne
       const denied = later[4] as Decision
       expect(denied.denied).toMatchObject({ scope: 'key:a', dimension: 'requests' })
       expect(denied.requests).toMatchObject({ limit: 5, remaining: 0 })
+      // The window is back to empty when its newest entry, just made, leaves it.
+      expect(denied.requests?.resetMs).toBeLessThanOrEqual(W)
+      expect(denied.requests?.resetMs).toBeGreaterThanOrEqual(W - h.slack)
       // The oldest entry, 100 ms older than the others, is the one whose leaving makes room.
       const retry = denied.denied?.retryAfterMs as number
       expect(retry).toBeGreaterThan(0)
@@ -361,6 +364,15 @@ function conformance(name: string, make: (options: MakeOptions) => Promise<Harne
       expect(await acquire(h.store, only('key:dup', { rpm: 3, tpm: 100 }), 0)).toMatchObject({
         requests: { remaining: 1 },
         tokens: { remaining: 70 },
+      })
+      // The same with requests alone (the Redis store checks these with a script of their own).
+      const twice = [
+        { scope: 'key:dup2', rpm: 3 },
+        { scope: 'key:dup2', rpm: 5 },
+      ]
+      expect(await acquire(h.store, twice)).toMatchObject({ requests: { limit: 3, remaining: 2 } })
+      expect(await acquire(h.store, only('key:dup2', { rpm: 3 }))).toMatchObject({
+        requests: { remaining: 1 },
       })
     })
   })
