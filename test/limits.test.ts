@@ -199,6 +199,46 @@ describe('rate limits', () => {
     expect((await project.json()).error.message).toContain('project:shared')
   })
 
+  // Rules that need nothing of the body (no tpm, no rule for one model) are checked before it is read, so a
+  // request its body then refuses counts too; the others are checked once the body names the model.
+  const stores = [
+    { store: 'memory', limits: {} },
+    ...(redis.available ? [{ store: 'redis', limits: { store: redis.url } }] : []),
+  ]
+  describe.each(stores)('checked before the body is read ($store store)', ({ limits }) => {
+    it('rpm: a request refused for its body counts, and over the limit the 429 comes first', async () => {
+      const { post } = await start({ rpm: 2 }, { limits })
+      const malformed = await post('/v1/chat/completions', '{"model":')
+      expect(malformed.status).toBe(400)
+      expect(header(malformed, 'x-ratelimit-remaining-requests')).toBe('1')
+      expect((await post('/v1/chat/completions', chatBody({ model: 'no-such-model' }))).status).toBe(404)
+      const over = await post('/v1/chat/completions', '{"model":')
+      expect(over.status).toBe(429)
+      expect(header(over, 'retry-after')).not.toBeNull()
+      expect((await post('/v1/chat/completions', chatBody())).status).toBe(429)
+    })
+
+    it('concurrent: a request refused for its body gives its slot back', async () => {
+      const { post } = await start({ concurrent: 1 }, { limits })
+      for (let i = 0; i < 3; i++) {
+        expect((await post('/v1/chat/completions', '{"model":')).status).toBe(400)
+        expect((await post('/v1/embeddings', { model: 'text-embedding-3-small' })).status).toBe(400)
+      }
+      expect((await post('/v1/chat/completions', chatBody())).status).toBe(200)
+    })
+
+    it('tpm or a rule for one model: checked once the body is read, so a refused body counts nothing', async () => {
+      const { post } = await start({ rpm: 1, tpm: 1_000_000 }, { limits })
+      expect((await post('/v1/chat/completions', '{"model":')).status).toBe(400)
+      expect((await post('/v1/chat/completions', chatBody())).status).toBe(200)
+      expect((await post('/v1/chat/completions', chatBody())).status).toBe(429)
+      const perModel = await start({ rpm: 1, models: { 'gpt-4o-mini': { rpm: 5 } } }, { limits })
+      expect((await perModel.post('/v1/chat/completions', '{"model":')).status).toBe(400)
+      expect((await perModel.post('/v1/chat/completions', chatBody())).status).toBe(200)
+      expect((await perModel.post('/v1/chat/completions', chatBody())).status).toBe(429)
+    })
+  })
+
   it('leaves requests of unlimited keys alone (no headers, no checks)', async () => {
     const { post } = await start(undefined)
     const res = await post('/v1/chat/completions', chatBody())

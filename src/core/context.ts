@@ -71,6 +71,8 @@ export interface RequestContext {
   requestBody: unknown
   /** The edge forwarded it, having applied its rate limits already (its signed assertion says so). */
   limitedAtEdge: boolean
+  /** Its limits were checked before its body was read (no rule needed the body): none to check after. */
+  limitsEarly: boolean
 }
 
 /** One upstream call, for the ledger. */
@@ -160,5 +162,6 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     responseText: undefined,
     requestBody: undefined,
     limitedAtEdge: false,
+    limitsEarly: false,
   }
 }

@@ -37,6 +37,15 @@ export interface Limiter {
     tokens: () => number,
   ): LimitGrant | undefined | Promise<LimitGrant | undefined>
   /**
+   * `acquire` before the request's body is read, for a caller none of whose rules needs the body: none limits
+   * tokens (the reservation is estimated from the body) and none is for one model (the body names it). False
+   * when one does: then `acquire` once the model is known.
+   */
+  acquireEarly(
+    keyId: string | undefined,
+    project: string,
+  ): LimitGrant | undefined | Promise<LimitGrant | undefined> | false
+  /**
    * Releases the concurrency lease and settles the reservation to `used` tokens (undefined keeps it). A remote
    * store's settlement is returned, already caught, for a runtime that must keep it alive (`waitUntil`).
    */
@@ -141,6 +150,21 @@ export function createLimiter({ store, rules, onStoreFailure, onStoreError }: Li
     throw rateLimited(rules, reserved, decision)
   }
 
+  const check = (rules: LimitRule[], reserved: number): LimitGrant | Promise<LimitGrant | undefined> | undefined => {
+    stats.checks++
+    const id = crypto.randomUUID()
+    let result: Decision | Promise<Decision>
+    try {
+      result = store.acquire({ rules, id, tokens: reserved })
+    } catch (err) {
+      return storeFailed(err)
+    }
+    if (result instanceof Promise) {
+      return result.then((decision) => decide(rules, id, reserved, decision), storeFailed)
+    }
+    return decide(rules, id, reserved, result)
+  }
+
   return {
     stats,
     acquire(keyId, project, model, tokens) {
@@ -155,19 +179,18 @@ export function createLimiter({ store, rules, onStoreFailure, onStoreError }: Li
       if (keyId !== undefined) add(keys.get(keyId))
       add(projects.get(project))
       if (rules.length === 0) return undefined
-      stats.checks++
-      const reserved = rules.some((r) => r.tpm !== undefined) ? tokens() : 0
-      const id = crypto.randomUUID()
-      let result: Decision | Promise<Decision>
-      try {
-        result = store.acquire({ rules, id, tokens: reserved })
-      } catch (err) {
-        return storeFailed(err)
-      }
-      if (result instanceof Promise) {
-        return result.then((decision) => decide(rules, id, reserved, decision), storeFailed)
-      }
-      return decide(rules, id, reserved, result)
+      return check(rules, rules.some((r) => r.tpm !== undefined) ? tokens() : 0)
+    },
+    acquireEarly(keyId, project) {
+      const { keys, projects } = current()
+      const key = keyId === undefined ? undefined : keys.get(keyId)
+      const own = projects.get(project)
+      if (needsBody(key) || needsBody(own)) return false
+      const rules: LimitRule[] = []
+      if (key?.base) rules.push(key.base)
+      if (own?.base) rules.push(own.base)
+      if (rules.length === 0) return undefined
+      return check(rules, 0)
     },
     settle(grant, used) {
       // A request under `rpm` alone holds nothing to give back: its window entry simply ages out.
@@ -187,6 +210,11 @@ export function createLimiter({ store, rules, onStoreFailure, onStoreError }: Li
     stats.store_errors++
     onStoreError?.(err)
   }
+}
+
+/** Whether a scope's rules need the request's body: a token limit (its estimate) or a rule for one model. */
+function needsBody(scope: ScopeRules | undefined): boolean {
+  return scope !== undefined && (scope.models.size > 0 || scope.base?.tpm !== undefined)
 }
 
 /** The 429: OpenAI's wording and headers, naming the scope and dimension that had no room. */

@@ -24,11 +24,22 @@ export async function admit<S extends z.ZodType<{ model: string }>>(
 ): Promise<{ body: z.output<S>; model: ResolvedModel }> {
   const authorized = authorize(rt, req, ctx)
   if (authorized) await authorized
-  const body = await readJsonBody(req, rt.config.server.max_body)
-  validate(schema, body)
-  ctx.model = body.model
-  const model = applyPolicy(rt, ctx, resolve(rt, req, ctx, body), body as JsonObject, kind)
+  // A remote store's check travels while the body is read and checked; its answer comes first either way.
+  const early = applyLimitsEarly(rt, ctx)
+  let body: z.output<S>
+  let model: ResolvedModel
+  try {
+    const raw = await readJsonBody(req, rt.config.server.max_body)
+    validate(schema, raw)
+    body = raw
+    ctx.model = body.model
+    model = applyPolicy(rt, ctx, resolve(rt, req, ctx, body), body as JsonObject, kind)
+  } catch (err) {
+    if (early) await early
+    throw err
+  }
   ctx.resolved = model.name
+  if (early) await early
   return { body, model }
 }
 
@@ -101,6 +112,29 @@ function identify(rt: Runtime, req: Request, ctx: RequestContext, principal: Pri
 }
 
 /**
+ * Checks the caller's rate limits before the body is read, when none of its rules needs the body (see
+ * `Limiter.acquireEarly`): so requests the body then refuses (400, 404, 403) count too, as at OpenAI. Throws
+ * the 429 at once with an in-process store; with a remote one returns the check in flight, already caught.
+ */
+function applyLimitsEarly(rt: Runtime, ctx: RequestContext): Promise<void> | undefined {
+  if (rt.limiter === undefined || ctx.limitedAtEdge) return undefined
+  const started = rt.clock.now()
+  const grant = rt.limiter.acquireEarly(ctx.keyId, ctx.project ?? 'default')
+  if (grant === false) return undefined
+  ctx.limitsEarly = true
+  if (!(grant instanceof Promise)) {
+    ctx.limit = grant
+    return undefined
+  }
+  const checked = grant.then((g) => {
+    ctx.limit = g
+    ctx.limitsMs = rt.clock.now() - started
+  })
+  checked.catch(() => {}) // awaited by the caller; a 429 arriving while the body is read is not unhandled
+  return checked
+}
+
+/**
  * Checks the caller's rate limits for this model (429 when one has no room) and keeps the grant on the context
  * until `finishRequest`. `tokens` estimates the reservation; it runs only when a `tpm` applies.
  */
@@ -110,7 +144,7 @@ export function applyLimits(
   model: ResolvedModel,
   tokens: () => number,
 ): Promise<void> | undefined {
-  if (rt.limiter === undefined || ctx.limitedAtEdge) return undefined
+  if (rt.limiter === undefined || ctx.limitedAtEdge || ctx.limitsEarly) return undefined
   const started = rt.clock.now()
   const grant = rt.limiter.acquire(ctx.keyId, ctx.project ?? 'default', model.name, tokens)
   if (grant instanceof Promise) {
