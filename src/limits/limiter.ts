@@ -150,7 +150,10 @@ export function createLimiter({ store, rules, onStoreFailure, onStoreError }: Li
     throw rateLimited(rules, reserved, decision)
   }
 
-  const check = (rules: LimitRule[], reserved: number): LimitGrant | Promise<LimitGrant | undefined> | undefined => {
+  const check = (
+    rules: LimitRule[],
+    reserved: number,
+  ): LimitGrant | Promise<LimitGrant | undefined> | undefined => {
     stats.checks++
     const id = crypto.randomUUID()
     let result: Decision | Promise<Decision>
