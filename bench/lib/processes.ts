@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -35,8 +38,12 @@ export function spawnServer(
   wrapper: string[] = [],
 ): Promise<Spawned> {
   const [command, ...rest] = [...wrapper, process.execPath, ...args] as [string, ...string[]]
+  // Each server starts in an empty directory of its own: a gateway's embedded storage (`.meridian/`, relative to
+  // it) starts fresh every time, as it would on a new machine, instead of growing in the checkout run after run
+  // (and carrying one run's keys, which switch auth on, into the next).
+  const cwd = mkdtempSync(join(tmpdir(), 'meridian-bench-server-'))
   const child = spawn(command, rest, {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -67,6 +74,9 @@ export function spawnServer(
     child.stderr!.on('data', (d: Buffer) => {
       seen += d.toString()
     })
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${seen}`)))
+    child.once('exit', (code) => {
+      rmSync(cwd, { recursive: true, force: true })
+      reject(new Error(`${args.join(' ')} exited with ${code}:\n${seen}`))
+    })
   })
 }
