@@ -4,6 +4,7 @@ import { GatewayError } from '../../core/errors.js'
 import type { Runtime } from '../../core/runtime.js'
 import { ASSERTION_HEADER, verifyAssertion } from '../../edge/assertion.js'
 import { attributionOf } from '../../governance/attribution.js'
+import type { LimitGrant } from '../../limits/limiter.js'
 import { authenticate, type Principal } from '../../pipeline/auth.js'
 import { applyPolicy, type RequestKind } from '../../pipeline/govern.js'
 import type { JsonObject } from '../../providers/provider.js'
@@ -122,15 +123,8 @@ function applyLimitsEarly(rt: Runtime, ctx: RequestContext): Promise<void> | und
   const grant = rt.limiter.acquireEarly(ctx.keyId, ctx.project ?? 'default')
   if (grant === false) return undefined
   ctx.limitsEarly = true
-  if (!(grant instanceof Promise)) {
-    ctx.limit = grant
-    return undefined
-  }
-  const checked = grant.then((g) => {
-    ctx.limit = g
-    ctx.limitsMs = rt.clock.now() - started
-  })
-  checked.catch(() => {}) // awaited by the caller; a 429 arriving while the body is read is not unhandled
+  const checked = hold(rt, ctx, grant, started)
+  checked?.catch(() => {}) // awaited by the caller; a 429 arriving while the body is read is not unhandled
   return checked
 }
 
@@ -146,13 +140,22 @@ export function applyLimits(
 ): Promise<void> | undefined {
   if (rt.limiter === undefined || ctx.limitedAtEdge || ctx.limitsEarly) return undefined
   const started = rt.clock.now()
-  const grant = rt.limiter.acquire(ctx.keyId, ctx.project ?? 'default', model.name, tokens)
-  if (grant instanceof Promise) {
-    return grant.then((g) => {
-      ctx.limit = g
-      ctx.limitsMs = rt.clock.now() - started
-    })
+  return hold(rt, ctx, rt.limiter.acquire(ctx.keyId, ctx.project ?? 'default', model.name, tokens), started)
+}
+
+/** Keeps a limiter's grant on the context (with the wait on a remote store, for `Server-Timing`). */
+function hold(
+  rt: Runtime,
+  ctx: RequestContext,
+  grant: LimitGrant | undefined | Promise<LimitGrant | undefined>,
+  started: number,
+): Promise<void> | undefined {
+  if (!(grant instanceof Promise)) {
+    ctx.limit = grant
+    return undefined
   }
-  ctx.limit = grant
-  return undefined
+  return grant.then((g) => {
+    ctx.limit = g
+    ctx.limitsMs = rt.clock.now() - started
+  })
 }
