@@ -209,7 +209,7 @@ describe('what an auto-routed request leaves behind', () => {
       { 'x-request-id': 'auto-log-1' },
     )
     await res.text()
-    const line = stack.logged('auto-log-1')
+    const line = await stack.logged('auto-log-1')
     expect(line).toMatchObject({
       model: 'auto',
       mode: 'eco',
@@ -242,7 +242,7 @@ describe('what an auto-routed request leaves behind', () => {
     )
     let usage: OpenAI.CompletionUsage | undefined
     for await (const chunk of stream) usage = chunk.usage ?? usage
-    const line = stack.logged('auto-log-stream')
+    const line = await stack.logged('auto-log-stream')
     expect(line).toMatchObject({
       task_type: 'code',
       routed_to: DEFAULT_TABLE.balanced.code,

@@ -188,11 +188,12 @@ describe('upstream errors', () => {
   it('upstream 401 quoting the provider key → 502, key scrubbed from response and logs', async () => {
     stack.sim.setBehaviour({ status: 401 })
     try {
-      const res = await stack.post('/v1/chat/completions', chatBody())
+      const res = await stack.post('/v1/chat/completions', chatBody(), { 'x-request-id': 'upstream-401' })
       const raw = await res.clone().text()
       const error = await expectError(res, 502, 'MERIDIAN_UPSTREAM_AUTH')
       expect(error.message).toContain('[REDACTED]')
       expect(raw).not.toContain(SIM_KEY)
+      expect((await stack.logged('upstream-401')).message).toContain('[REDACTED]')
       expect(stack.logger.lines.join('\n')).not.toContain(SIM_KEY)
     } finally {
       stack.sim.reset()

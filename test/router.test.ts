@@ -367,7 +367,7 @@ describe('streams', () => {
     )
     const text = await res.text()
     expect(text).toMatch(/data: \{"error":\{[^\n]*MERIDIAN_UPSTREAM_TIMEOUT/)
-    const line = stack.logged('stalled-1')
+    const line = await stack.logged('stalled-1')
     expect(line).toMatchObject({ error: 'MERIDIAN_UPSTREAM_TIMEOUT' })
     stack.sim.reset()
   })

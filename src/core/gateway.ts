@@ -67,6 +67,12 @@ export interface GatewayDeps {
    * config alone and nothing is accounted.
    */
   governance?: Governance
+  /**
+   * Runs a request's bookkeeping (settling its limits and budget, its ledger row, its log line) once its
+   * response is on its way: `setImmediate` on Node, so that work is not between the upstream's answer and the
+   * client. When absent it runs at once, before the response is returned.
+   */
+  defer?: (work: () => void) => void
 }
 
 export interface CacheTiers {
@@ -124,6 +130,7 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     targets: targetsByLabel(models.values()),
     governance: deps.governance,
     edge: config.edge.secret === undefined ? undefined : { assertion: assertionKey(config.edge.secret) },
+    defer: deps.defer,
   }
   if (deps.governance !== undefined) {
     rt.reserve = (ctx, model) => reserveBudget(rt, ctx, model)

@@ -81,10 +81,27 @@ export function errorResponse(rt: Runtime, ctx: RequestContext, err: unknown): R
 
 /**
  * Called exactly once per request, when it has ended (for a stream, when the stream has): gives back what the
- * request held (its rate-limit lease and token reservation, settled to the tokens it used), then writes its
- * log line: what happened, never what was said (no bodies, no keys).
+ * request held (its rate-limit lease and token reservation, settled to the tokens it used), records it in the
+ * ledger, then writes its log line: what happened, never what was said (no bodies, no keys). All of it runs
+ * after the response is handed over where the runtime can defer work (`rt.defer`); its cost (headers) is
+ * worked out before, by the response's builder.
  */
 export function finishRequest(rt: Runtime, ctx: RequestContext, status: number, error?: GatewayError): void {
+  if (rt.defer === undefined) endRequest(rt, ctx, status, error)
+  else rt.defer(() => endDeferred(rt, ctx, status, error))
+}
+
+/** Deferred work has no caller left to fail: a fault in it is logged, and the process goes on. */
+function endDeferred(rt: Runtime, ctx: RequestContext, status: number, error: GatewayError | undefined) {
+  try {
+    endRequest(rt, ctx, status, error)
+  } catch (err) {
+    const cause = err instanceof Error ? (err.stack ?? err.message) : String(err)
+    rt.logger.error('request bookkeeping failed', { request_id: ctx.id, error: rt.scrub(cause) })
+  }
+}
+
+function endRequest(rt: Runtime, ctx: RequestContext, status: number, error: GatewayError | undefined): void {
   if (ctx.limit !== undefined) {
     // An error before any answer used no tokens; a client that left (499) may have, so its reservation stands.
     const usage = ctx.usage

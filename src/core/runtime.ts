@@ -40,4 +40,6 @@ export interface Runtime extends UpstreamDeps {
   governance: Governance | undefined
   /** The edge in front of this origin (`edge.secret`): the key its assertions are signed with. */
   edge: { assertion: Promise<CryptoKey> } | undefined
+  /** Runs a request's bookkeeping after its response is handed over (`GatewayDeps.defer`); at once when undefined. */
+  defer: ((work: () => void) => void) | undefined
 }

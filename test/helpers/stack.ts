@@ -24,9 +24,12 @@ export interface Stack {
   url: string
   /** fetch against the gateway with the test key and JSON content type. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
-  /** The request log line of the request with this `x-request-id`, parsed; throws until it is written. */
+  /**
+   * The request log line of the request with this `x-request-id`, parsed. It is written once the request's
+   * bookkeeping has run, just after its response was handed over, so this waits for it (up to 2 s).
+   */
   // biome-ignore lint/suspicious/noExplicitAny: a log line is whatever JSON the logger wrote
-  logged(requestId: string): any
+  logged(requestId: string): Promise<any>
   close(): Promise<void>
 }
 
@@ -77,12 +80,16 @@ export async function startStack(
         headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
-    logged(requestId) {
-      const line = logger.lines
-        .map((l) => JSON.parse(l))
-        .find((l) => l.msg === 'request' && l.request_id === requestId)
-      if (line === undefined) throw new Error(`no request log line for ${requestId}`)
-      return line
+    async logged(requestId) {
+      const deadline = Date.now() + 2000
+      for (;;) {
+        const line = logger.lines
+          .map((l) => JSON.parse(l))
+          .find((l) => l.msg === 'request' && l.request_id === requestId)
+        if (line !== undefined) return line
+        if (Date.now() > deadline) throw new Error(`no request log line for ${requestId}`)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
     },
     async close() {
       await gateway.close()

@@ -98,6 +98,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     limits,
     health,
     governance: governed.governance,
+    defer: setImmediate,
   })
   let server: RunningServer
   try {
