@@ -15,6 +15,8 @@ export interface RequestContext {
   readonly method: string
   readonly path: string
   readonly start: number
+  /** Aborts when the client has gone; upstream calls made for this request end with it. */
+  readonly signal: AbortSignal
   /** Time spent waiting on upstreams, in ms. */
   upstreamMs: number
   project: string | undefined
@@ -73,6 +75,8 @@ export interface RequestContext {
   limitedAtEdge: boolean
   /** Its limits were checked before its body was read (no rule needed the body): none to check after. */
   limitsEarly: boolean
+  /** What to undo when the request ends (`atEnd`). */
+  atEnd: (() => void)[] | undefined
 }
 
 /** One upstream call, for the ledger. */
@@ -122,9 +126,15 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /**
  * A request's context: its id (the client's `x-request-id` when it is a short safe token, else a new UUID) and
- * its own unique id for the ledger (the same UUID, or a new one when the client chose the id).
+ * its own unique id for the ledger (the same UUID, or a new one when the client chose the id). `signal` is the
+ * client's (see `RequestEnv`); `req.signal` when the runtime gives none.
  */
-export function createContext(req: Request, path: string, clock: Clock): RequestContext {
+export function createContext(
+  req: Request,
+  path: string,
+  clock: Clock,
+  signal: AbortSignal = req.signal,
+): RequestContext {
   const given = req.headers.get('x-request-id')
   const id = given !== null && REQUEST_ID.test(given) ? given : crypto.randomUUID()
   return {
@@ -133,6 +143,7 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     method: req.method,
     path,
     start: clock.now(),
+    signal,
     upstreamMs: 0,
     project: undefined,
     model: undefined,
@@ -163,5 +174,15 @@ export function createContext(req: Request, path: string, clock: Clock): Request
     requestBody: undefined,
     limitedAtEdge: false,
     limitsEarly: false,
+    atEnd: undefined,
   }
+}
+
+/**
+ * Runs `undo` when the request ends (with its bookkeeping, see `finishRequest`). For listeners added to
+ * `ctx.signal`: it may be the client connection's, which outlives the request, so one left there would pile up.
+ */
+export function atEnd(ctx: RequestContext, undo: () => void): void {
+  if (ctx.atEnd === undefined) ctx.atEnd = [undo]
+  else ctx.atEnd.push(undo)
 }

@@ -90,7 +90,17 @@ export interface CacheTiers {
 const STORE_ERROR_LOG_MS = 10_000
 
 /** A Web-standard request handler: the whole gateway, for any runtime that speaks Request and Response. */
-export type FetchHandler = (req: Request) => Response | Promise<Response>
+export type FetchHandler = (req: Request, env?: RequestEnv) => Response | Promise<Response>
+
+/** What a runtime knows of a request beyond the Request itself. */
+export interface RequestEnv {
+  /**
+   * Aborts when the client has gone; `req.signal` when absent. The Node adapter gives one per connection (a
+   * client leaves an HTTP/1.1 request only by closing its connection), which spares every request an
+   * AbortController of its own.
+   */
+  signal?: AbortSignal
+}
 
 /**
  * Builds the gateway. Runtime-agnostic: everything it needs arrives in `deps`.
@@ -144,8 +154,9 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
   /** A route: its context, its handler, and its failures in the route's error shape (OpenAI's by default). */
   const route =
     (handler: Handler, fail: Fail = errorResponse) =>
-    async (c: { req: { raw: Request; path: string } }) => {
-      const ctx = createContext(c.req.raw, c.req.path, clock)
+    async (c: { req: { raw: Request; path: string }; env: unknown }) => {
+      const env = c.env as RequestEnv | undefined
+      const ctx = createContext(c.req.raw, c.req.path, clock, env?.signal ?? c.req.raw.signal)
       try {
         return await handler(c.req.raw, ctx)
       } catch (err) {
@@ -245,7 +256,7 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     }),
   )
 
-  return (req) => app.fetch(req)
+  return (req, env) => app.fetch(req, env)
 }
 
 /**

@@ -102,6 +102,7 @@ function endDeferred(rt: Runtime, ctx: RequestContext, status: number, error: Ga
 }
 
 function endRequest(rt: Runtime, ctx: RequestContext, status: number, error: GatewayError | undefined): void {
+  if (ctx.atEnd !== undefined) for (const undo of ctx.atEnd.splice(0)) undo()
   if (ctx.limit !== undefined) {
     // An error before any answer used no tokens; a client that left (499) may have, so its reservation stands.
     const usage = ctx.usage

@@ -131,7 +131,7 @@ async function once<T>(
     ctx.attempts.push(record)
   }
   try {
-    const value = await withinLimit(deps, target, signal, run)
+    const value = await withinLimit(deps, ctx, target, signal, run)
     deps.router.health.record(target.label, { ok: true, ttfbMs: deps.clock.now() - started })
     if (record !== undefined) {
       // Answered first; a hedge's loser is marked when it is aborted.
@@ -172,8 +172,8 @@ async function hedged<T>(
   signal: AbortSignal,
   run: Attempt<T>,
 ): Promise<{ value: T; winner: Candidate }> {
-  const a = linkedController(signal)
-  const b = linkedController(signal)
+  const a = linkedController(signal, ctx)
+  const b = linkedController(signal, ctx)
   const settle = (c: Candidate, s: AbortSignal, which: 'a' | 'b') =>
     once(deps, ctx, c, s, run).then(
       (value) => ({ ok: true as const, value, c, which }),
@@ -213,6 +213,7 @@ async function hedged<T>(
  */
 async function withinLimit<T>(
   deps: AttemptDeps,
+  ctx: RequestContext,
   target: ResolvedTarget,
   signal: AbortSignal,
   run: Attempt<T>,
@@ -220,7 +221,7 @@ async function withinLimit<T>(
   const { ttfb, total } = target.timeouts
   if (ttfb === undefined && total === undefined) return run(target, signal)
   const limit = Math.min(ttfb ?? Number.POSITIVE_INFINITY, total ?? Number.POSITIVE_INFINITY)
-  const attempt = linkedController(signal)
+  const attempt = linkedController(signal, ctx)
   const outcome = await within(deps.router.sleep, limit, run(target, attempt.signal))
   if (outcome === EXPIRED) {
     attempt.abort()

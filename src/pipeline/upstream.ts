@@ -121,7 +121,7 @@ export function openStream(
     const started = deps.clock.now()
     const { total } = target.timeouts
     // With a total limit the stream gets its own signal, so running past the limit can cancel the upstream.
-    const cut = total === undefined ? undefined : linkedController(outer)
+    const cut = total === undefined ? undefined : linkedController(outer, ctx)
     const res = await send(deps, ctx, target, 'chat', body, true, cut?.signal ?? outer)
     const options = body.stream_options as { include_usage?: unknown } | undefined
     // Governance needs the usage chunk even when the client did not ask; the client's stream drops it then.

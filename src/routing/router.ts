@@ -1,4 +1,5 @@
 import type { RouterConfig } from '../config/schema.js'
+import { atEnd, type RequestContext } from '../core/context.js'
 import type { GatewayError } from '../core/errors.js'
 import type { HealthGate } from './health.js'
 import type { ResolvedModel, ResolvedTarget, StrategyNode } from './models.js'
@@ -163,10 +164,17 @@ export async function within<T>(
   }
 }
 
-/** An AbortController that also aborts when `signal` does (an attempt's own, inside the request's). */
-export function linkedController(signal: AbortSignal): AbortController {
+/**
+ * An AbortController that also aborts when `signal` does (an attempt's own, inside the request's). The link is
+ * dropped when the request ends (`atEnd`): `signal` may be the client connection's, which outlives the request.
+ */
+export function linkedController(signal: AbortSignal, ctx: RequestContext): AbortController {
   const controller = new AbortController()
   if (signal.aborted) controller.abort()
-  else signal.addEventListener('abort', () => controller.abort(), { once: true })
+  else {
+    const abort = () => controller.abort()
+    signal.addEventListener('abort', abort, { once: true })
+    atEnd(ctx, () => signal.removeEventListener('abort', abort))
+  }
   return controller
 }

@@ -81,16 +81,16 @@ export async function handleMessages(rt: Runtime, req: Request, ctx: RequestCont
     chatTokens(translated?.body ?? messagesToChat(body).body, rt.config.limits.default_output_tokens)
   const limited = applyLimits(rt, ctx, model, tokens)
   if (limited) await limited
-  if (translated === undefined) return passthrough(rt, req, ctx, body, model)
+  if (translated === undefined) return passthrough(rt, ctx, body, model)
   if (translated.dropped.length > 0) ctx.warnings = translated.dropped
   const requested = ctx.model!
   if (!ctx.stream) {
-    const completion = await sendUnary(rt, ctx, model, 'chat', translated.body, req.signal)
+    const completion = await sendUnary(rt, ctx, model, 'chat', translated.body, ctx.signal)
     noteAnswerUsage(ctx, completion)
     const message = chatToMessage(completion, requested)
     return jsonResponse(rt, ctx, 200, message)
   }
-  const opened = await openStream(rt, ctx, model, translated.body, req.signal)
+  const opened = await openStream(rt, ctx, model, translated.body, ctx.signal)
   const translator = new MessagesStreamTranslator(requested, `msg_${ctx.id.replaceAll('-', '')}`)
   // The translation always asks for the usage chunk (Anthropic's events carry usage): it is kept, and noted.
   const watch = new StreamWatch(ctx, true)
@@ -135,12 +135,11 @@ export async function handleMessages(rt: Runtime, req: Request, ctx: RequestCont
 /** The client's Messages request straight to an Anthropic target (targets in order), answered as it comes. */
 async function passthrough(
   rt: Runtime,
-  req: Request,
   ctx: RequestContext,
   body: JsonObject,
   model: ResolvedModel,
 ): Promise<Response> {
-  const res = await sendNative(rt, ctx, model, body, ctx.stream, req.signal)
+  const res = await sendNative(rt, ctx, model, body, ctx.stream, ctx.signal)
   const usage = ctx.account === undefined && ctx.limit === undefined ? undefined : new AnthropicUsage()
   if (!ctx.stream) {
     let text: string

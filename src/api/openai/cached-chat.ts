@@ -5,7 +5,7 @@ import { Flight } from '../../cache/flight.js'
 import type { CachePlan } from '../../cache/policy.js'
 import { replayChunks, sseOf } from '../../cache/replay.js'
 import { storableCompletion } from '../../cache/storable.js'
-import type { CacheInfo, RequestContext } from '../../core/context.js'
+import { atEnd, type CacheInfo, type RequestContext } from '../../core/context.js'
 import { toGatewayError } from '../../core/errors.js'
 import { finishRequest, jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
@@ -209,9 +209,10 @@ function store(call: Call, key: string, plan: CachePlan, text: string, storable:
 
 /** This request's answer from a flight (its own or one it joined), in the shape it asked for. */
 async function follow(call: Call, flight: Flight): Promise<Response> {
-  const { rt, req, ctx } = call
+  const { rt, ctx } = call
   const leave = flight.join()
-  req.signal.addEventListener('abort', leave, { once: true })
+  ctx.signal.addEventListener('abort', leave, { once: true })
+  atEnd(ctx, () => ctx.signal.removeEventListener('abort', leave))
   try {
     if (call.stream && flight.stream) {
       await flight.opened
@@ -252,7 +253,7 @@ async function follow(call: Call, flight: Flight): Promise<Response> {
 
 /** The flight's answer cannot be given in this client's shape: the request asks upstream on its own. */
 function fallback(call: Call): Promise<Response> {
-  const { rt, req, ctx, body, model } = call
+  const { rt, ctx, body, model } = call
   ctx.usedTokens = undefined
-  return call.stream ? streamChat(rt, req, ctx, body, model) : unaryChat(rt, req, ctx, body, model)
+  return call.stream ? streamChat(rt, ctx, body, model) : unaryChat(rt, ctx, body, model)
 }

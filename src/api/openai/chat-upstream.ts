@@ -13,12 +13,11 @@ import { type StreamOutcome, sseBody } from './stream.js'
 /** A non-stream chat request straight to its upstream. */
 export async function unaryChat(
   rt: Runtime,
-  req: Request,
   ctx: RequestContext,
   body: JsonObject,
   model: ResolvedModel,
 ): Promise<Response> {
-  const completion = await sendUnary(rt, ctx, model, 'chat', body, req.signal)
+  const completion = await sendUnary(rt, ctx, model, 'chat', body, ctx.signal)
   noteAnswerUsage(ctx, completion)
   return jsonResponse(rt, ctx, 200, completion)
 }
@@ -26,13 +25,12 @@ export async function unaryChat(
 /** A streaming chat request straight to its upstream, chunks passed on as each upstream read brings them. */
 export async function streamChat(
   rt: Runtime,
-  req: Request,
   ctx: RequestContext,
   body: JsonObject,
   model: ResolvedModel,
 ): Promise<Response> {
-  // The client leaving aborts the upstream request through req.signal, mid-stream too.
-  const opened = await openStream(rt, ctx, model, body, req.signal)
+  // The client leaving aborts the upstream request through ctx.signal, mid-stream too.
+  const opened = await openStream(rt, ctx, model, body, ctx.signal)
   const watch =
     ctx.route !== undefined || ctx.account !== undefined ? new StreamWatch(ctx, wantsUsage(body)) : undefined
   const stream = sseBody(

@@ -20,5 +20,5 @@ export async function handleChat(rt: Runtime, req: Request, ctx: RequestContext)
     rt.cache.stats.bypassed++
     ctx.cache = { status: 'bypass' }
   }
-  return ctx.stream ? streamChat(rt, req, ctx, body, model) : unaryChat(rt, req, ctx, body, model)
+  return ctx.stream ? streamChat(rt, ctx, body, model) : unaryChat(rt, ctx, body, model)
 }

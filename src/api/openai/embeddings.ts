@@ -12,7 +12,7 @@ export async function handleEmbeddings(rt: Runtime, req: Request, ctx: RequestCo
   const { body, model } = await admit(rt, req, ctx, embeddingsRequestSchema, 'embeddings')
   const limited = applyLimits(rt, ctx, model, () => embeddingsTokens(body))
   if (limited) await limited
-  const result = await sendUnary(rt, ctx, model, 'embeddings', body, req.signal)
+  const result = await sendUnary(rt, ctx, model, 'embeddings', body, ctx.signal)
   noteAnswerUsage(ctx, result)
   return jsonResponse(rt, ctx, 200, result)
 }
