@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { Pool } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ConfigInput } from '../src/config/schema.js'
 import { needService } from './helpers/services.js'
@@ -225,6 +226,30 @@ describe('rate limits', () => {
         expect((await post('/v1/embeddings', { model: 'text-embedding-3-small' })).status).toBe(400)
       }
       expect((await post('/v1/chat/completions', chatBody())).status).toBe(200)
+    })
+
+    it('concurrent: 1 never refuses a client that sends each request after reading the last answer', async () => {
+      // One keep-alive connection, each request sent the moment the last answer is read: the slot must be back
+      // (settled after the answer is written) before the next request's check reaches the store.
+      const stack = await start({ concurrent: 1 }, { limits })
+      const client = new Pool(stack.url, { connections: 1, pipelining: 1 })
+      try {
+        const statuses: number[] = []
+        const body = JSON.stringify(chatBody())
+        for (let i = 0; i < 300; i++) {
+          const res = await client.request({
+            path: '/v1/chat/completions',
+            method: 'POST',
+            headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' },
+            body,
+          })
+          await res.body.dump()
+          statuses.push(res.statusCode)
+        }
+        expect(statuses.filter((s) => s !== 200)).toEqual([])
+      } finally {
+        await client.close()
+      }
     })
 
     it('tpm or a rule for one model: checked once the body is read, so a refused body counts nothing', async () => {

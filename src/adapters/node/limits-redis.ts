@@ -404,19 +404,17 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
         keys.push(t, ts, c)
       }
       const usedArg = used === undefined ? '' : wholeTokens(used)
-      // Sent after the current I/O turn: the request's answer is written first, and the settle still reaches
-      // Redis before anything the client sends after reading that answer (one connection keeps the order).
-      const done = new Promise<void>((resolve, reject) => {
-        setImmediate(() => {
-          try {
-            client
-              .limitsSettle(keys.length, ...keys, windowMs, id, wholeTokens(reserved), usedArg)
-              .then(() => resolve(), reject)
-          } catch (err) {
-            reject(err)
-          }
-        })
-      })
+      // Sent at once: the gateway settles in its deferred bookkeeping (`GatewayDeps.defer`), after the answer is
+      // written, so the settle still reaches Redis before anything the client sends after reading that answer
+      // (one connection keeps the order). A second deferral here would let a fast client's next request in first.
+      let done: Promise<void>
+      try {
+        done = client
+          .limitsSettle(keys.length, ...keys, windowMs, id, wholeTokens(reserved), usedArg)
+          .then(() => {})
+      } catch (err) {
+        done = Promise.reject(err)
+      }
       // Callers may fire and forget: a failure must not surface as an unhandled rejection, yet whoever
       // awaits the promise still sees it.
       done.catch(() => {})
