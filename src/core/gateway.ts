@@ -156,7 +156,7 @@ export function createGateway(deps: GatewayDeps): FetchHandler {
     (handler: Handler, fail: Fail = errorResponse) =>
     async (c: { req: { raw: Request; path: string }; env: unknown }) => {
       const env = c.env as RequestEnv | undefined
-      const ctx = createContext(c.req.raw, c.req.path, clock, env?.signal ?? c.req.raw.signal)
+      const ctx = createContext(c.req.raw, c.req.path, clock, env?.signal)
       try {
         return await handler(c.req.raw, ctx)
       } catch (err) {
