@@ -268,6 +268,9 @@ for i = 1, #KEYS, 3 do
 end
 `
 
+/** The Lua of the store's scripts, for benchmarks that take them apart. */
+export const LIMIT_SCRIPTS = { requests: REQUESTS, acquire: ACQUIRE, settle: SETTLE } as const
+
 type Arg = string | number
 type Reply = [number, number, number, number, number, number, number, number, number, number]
 interface Scripts {
