@@ -18,6 +18,9 @@ import { LIMIT_SCRIPTS, redisLimits } from '../src/adapters/node/limits-redis.js
 import { redisConnection } from '../src/adapters/node/redis-connection.js'
 import { summarize } from './lib/stats.js'
 
+/** `[k1, v1, k2, v2]` as `[[k1, v1], [k2, v2]]`. */
+const pairs = (flat: string[]) => flat.flatMap((k, i) => (i % 2 === 0 ? [[k, flat[i + 1]!] as const] : []))
+
 const sha1 = (lua: string) => createHash('sha1').update(lua).digest('hex')
 
 /** One command as RESP: an array of bulk strings. */
@@ -75,8 +78,11 @@ export async function redisClient(argv: string[]): Promise<void> {
     ],
   ]
   const samples = cases.map(() => [] as number[])
-  const [, slower] = (await admin.config('GET', 'slowlog-log-slower-than')) as [string, string]
-  const [, maxLen] = (await admin.config('GET', 'slowlog-max-len')) as [string, string]
+  // Redis's own timing needs CONFIG, which managed services often disable: then the column stays empty.
+  const saved = await admin
+    .config('GET', 'slowlog-*')
+    .then((flat) => Object.fromEntries(pairs(flat as string[])) as Record<string, string>)
+    .catch(() => undefined)
   const executed = new Map<string, number[]>()
   try {
     // Each round runs every case once, in a new random order: what ran just before a call (Lua or not, the
@@ -84,7 +90,7 @@ export async function redisClient(argv: string[]): Promise<void> {
     const order = cases.map((_, c) => c)
     const warmup = 100
     for (let round = 0; round < calls + warmup; round++) {
-      if (round === warmup) {
+      if (round === warmup && saved) {
         await admin.config('SET', 'slowlog-max-len', String(calls * 16))
         await admin.config('SET', 'slowlog-log-slower-than', '0')
         await admin.slowlog('RESET')
@@ -100,9 +106,11 @@ export async function redisClient(argv: string[]): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 1))
       }
     }
-    await admin.config('SET', 'slowlog-log-slower-than', slower)
+    if (saved) await admin.config('SET', 'slowlog-log-slower-than', saved['slowlog-log-slower-than']!)
     // Which case an EVALSHA belongs to: the bare one by its key, the store's by the script it ran.
-    const entries = (await admin.slowlog('GET', calls * 16)) as [number, number, number, string[]][]
+    const entries = saved
+      ? ((await admin.slowlog('GET', calls * 16)) as [number, number, number, string[]][])
+      : []
     for (const [, , micros, args] of entries) {
       if (args[0]?.toLowerCase() !== 'evalsha') continue
       const name = args.includes(`${prefix}bare:r`)
@@ -117,9 +125,11 @@ export async function redisClient(argv: string[]): Promise<void> {
       executed.get(name)!.push(micros / 1000)
     }
   } finally {
-    await admin.config('SET', 'slowlog-log-slower-than', slower)
-    await admin.config('SET', 'slowlog-max-len', maxLen)
-    await admin.slowlog('RESET')
+    if (saved) {
+      await admin.config('SET', 'slowlog-log-slower-than', saved['slowlog-log-slower-than']!)
+      await admin.config('SET', 'slowlog-max-len', saved['slowlog-max-len']!)
+      await admin.slowlog('RESET')
+    }
     socket.destroy()
     timers.disconnect()
     admin.disconnect()
