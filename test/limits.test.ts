@@ -219,11 +219,36 @@ describe('rate limits', () => {
       expect((await post('/v1/chat/completions', chatBody())).status).toBe(429)
     })
 
+    it('the Messages API too: a refused body counts, and over the limit the 429 comes first', async () => {
+      const { url } = await start({ rpm: 2 }, { limits })
+      const messages = (body: string) =>
+        fetch(`${url}/v1/messages`, {
+          method: 'POST',
+          headers: { 'x-api-key': GATEWAY_KEY, 'content-type': 'application/json' },
+          body,
+        })
+      const malformed = await messages('{"model":')
+      expect(malformed.status).toBe(400)
+      expect((await malformed.json()).type).toBe('error')
+      expect(header(malformed, 'x-ratelimit-remaining-requests')).toBe('1')
+      const ok = JSON.stringify({
+        model: 'gpt-4o-mini',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'Hi' }],
+      })
+      expect((await messages(ok)).status).toBe(200)
+      const over = await messages('{"model":')
+      expect(over.status).toBe(429)
+      expect((await over.json()).error.type).toBe('rate_limit_error')
+      expect(header(over, 'retry-after')).not.toBeNull()
+    })
+
     it('concurrent: a request refused for its body gives its slot back', async () => {
       const { post } = await start({ concurrent: 1 }, { limits })
       for (let i = 0; i < 3; i++) {
         expect((await post('/v1/chat/completions', '{"model":')).status).toBe(400)
         expect((await post('/v1/embeddings', { model: 'text-embedding-3-small' })).status).toBe(400)
+        expect((await post('/v1/messages', { model: 'gpt-4o-mini' })).status).toBe(400)
       }
       expect((await post('/v1/chat/completions', chatBody())).status).toBe(200)
     })

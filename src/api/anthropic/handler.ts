@@ -8,7 +8,7 @@ import { costHeaders } from '../../pipeline/record.js'
 import { openStream, sendNative, sendUnary, upstreamFailure } from '../../pipeline/upstream.js'
 import type { JsonObject } from '../../providers/provider.js'
 import { type ResolvedModel, resolveModel } from '../../routing/models.js'
-import { applyLimits, authorize } from '../openai/admit.js'
+import { applyLimits, applyLimitsEarly, authorize } from '../openai/admit.js'
 import { readJsonBody, validate } from '../openai/body.js'
 import { noteAnswerUsage, StreamWatch, sseResponse } from '../openai/chat-upstream.js'
 import { countTokens } from './count-tokens.js'
@@ -53,18 +53,27 @@ function finishOnce(rt: Runtime, ctx: RequestContext) {
   }
 }
 
+/** `admit` for the Messages API: the same steps and order, the same early rate-limit check. */
 async function admitMessages(rt: Runtime, req: Request, ctx: RequestContext) {
   const authorized = authorize(rt, req, ctx)
   if (authorized) await authorized
-  const body = (await readJsonBody(req, rt.config.server.max_body)) as JsonObject
-  validate(messagesRequestSchema, body)
-  ctx.model = body.model as string
-  ctx.stream = body.stream === true
-  const asked = resolveModel(rt.models, ctx.model)
-  // Policies read the request as the OpenAI chat request it means (its prompt, its max_tokens).
-  const model =
-    ctx.account === undefined ? asked : applyPolicy(rt, ctx, asked, messagesToChat(body).body, 'chat')
+  const early = applyLimitsEarly(rt, ctx)
+  let body: JsonObject
+  let model: ResolvedModel
+  try {
+    body = (await readJsonBody(req, rt.config.server.max_body)) as JsonObject
+    validate(messagesRequestSchema, body)
+    ctx.model = body.model as string
+    ctx.stream = body.stream === true
+    const asked = resolveModel(rt.models, ctx.model)
+    // Policies read the request as the OpenAI chat request it means (its prompt, its max_tokens).
+    model = ctx.account === undefined ? asked : applyPolicy(rt, ctx, asked, messagesToChat(body).body, 'chat')
+  } catch (err) {
+    if (early) await early
+    throw err
+  }
   ctx.resolved = model.name
+  if (early) await early
   return { body, model }
 }
 

@@ -116,8 +116,9 @@ function identify(rt: Runtime, req: Request, ctx: RequestContext, principal: Pri
  * Checks the caller's rate limits before the body is read, when none of its rules needs the body (see
  * `Limiter.acquireEarly`): so requests the body then refuses (400, 404, 403) count too, as at OpenAI. Throws
  * the 429 at once with an in-process store; with a remote one returns the check in flight, already caught.
+ * The caller awaits it once the body is admitted, and before throwing a complaint about the body.
  */
-function applyLimitsEarly(rt: Runtime, ctx: RequestContext): Promise<void> | undefined {
+export function applyLimitsEarly(rt: Runtime, ctx: RequestContext): Promise<void> | undefined {
   if (rt.limiter === undefined || ctx.limitedAtEdge) return undefined
   const started = rt.clock.now()
   const grant = rt.limiter.acquireEarly(ctx.keyId, ctx.project ?? 'default')
