@@ -1,13 +1,12 @@
 /**
  * What is the floor of a rate-limit check on this machine, and where does its time go? One process, Redis on
- * loopback, calls one at a time with a 1 ms pause between them (as requests arrive, not a tight loop), in rounds of
- * one call of each kind in a random order:
- * a PING written on a bare socket (one round trip, no client library), a PING through ioredis with ioredis's
- * own command and socket timeouts (two timers a command), a PING through Meridian's connection (one watchdog
- * timer per connection), the `rpm` script written on a bare socket, and Meridian's rate-limit checks themselves.
- * For the scripts it also reads Redis's own measure of their execution from SLOWLOG (logging every command for
- * the run, and restoring the settings after), so a check splits into Redis's work, the round trip and the
- * client's work.
+ * loopback, calls one at a time with a 1 ms pause between them (as requests arrive, not a tight loop), in
+ * rounds of one call of each kind in a random order: a PING written on a bare socket (one round trip, no client
+ * library), a PING through ioredis with ioredis's own command and socket timeouts (two timers a command), a
+ * PING through Meridian's connection (one watchdog timer per connection), the `rpm` script written on a bare
+ * socket, and Meridian's rate-limit checks themselves. For the scripts it also reads Redis's own measure of
+ * their execution from SLOWLOG (logging every command for the run, and restoring the settings after), so a
+ * check splits into Redis's work, the round trip and the client's work.
  * Needs Redis at 127.0.0.1:6379 (REDIS_URL overrides).
  */
 import { createHash, randomUUID } from 'node:crypto'
