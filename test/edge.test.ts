@@ -6,6 +6,7 @@ import { EDGE_SECRET, type RunningEdge, startEdge } from './helpers/edge.js'
 import { needService } from './helpers/services.js'
 import { type Stack, sseFrames, startStack } from './helpers/stack.js'
 import { tcpProxy } from './helpers/tcp-proxy.js'
+import { eventually } from './helpers/timing.js'
 
 const redis = await needService('redis')
 const run = Math.random().toString(36).slice(2, 8)
@@ -234,12 +235,31 @@ describe.skipIf(!redis.available)('the edge on workerd, in front of the Node ori
       })
     })
     await new Promise<void>((r) => kvApi.listen(0, '127.0.0.1', r))
+    // The origin's pushes pass through here on their way to the edge, so the test knows when one has landed
+    // (the push runs in the background, and a request racing it would read through instead).
+    let pushed = 0
+    const relay = createServer(async (req, res) => {
+      const chunks: Buffer[] = []
+      for await (const chunk of req) chunks.push(chunk as Buffer)
+      const body = Buffer.concat(chunks)
+      const forwarded = await fetch(new URL(req.url!, edge.url), {
+        method: req.method,
+        headers: req.headers as Record<string, string>,
+        body,
+      })
+      const answer = await forwarded.text()
+      // Cache entries only: the origin also pushes its config when it starts.
+      if (forwarded.ok && JSON.parse(body.toString()).cache !== undefined) pushed++
+      res.writeHead(forwarded.status, { 'content-type': 'application/json' })
+      res.end(answer)
+    })
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r))
     const replicating = await startStack((c) => {
       c.admin = { token: ADMIN_TOKEN }
       c.cache = { source: `${redis.url}/0` }
       c.edge = {
         secret: EDGE_SECRET,
-        replicate: [edge.url],
+        replicate: [`http://127.0.0.1:${(relay.address() as AddressInfo).port}`],
         kv_api: {
           account_id: 'acct',
           cache_namespace: 'ns-cache',
@@ -260,7 +280,9 @@ describe.skipIf(!redis.available)('the edge on workerd, in front of the Node ori
         replicating.logger.lines.filter((l) => l.includes('"path":"/internal/cache/')).length
       // The edge asked the origin's cache once, for the first request, before forwarding it.
       const asked = lookups()
-      const second = await untilEdge(question)
+      const pushes = pushed
+      await eventually(() => expect(pushed).toBeGreaterThan(pushes), 5000)
+      const second = await ask(question)
       expect(second.headers.get('x-meridian-cache-layer')).toBe('edge')
       // The entry came by push: the edge did not have to ask the origin for it again.
       expect(lookups()).toBe(asked)
@@ -276,6 +298,7 @@ describe.skipIf(!redis.available)('the edge on workerd, in front of the Node ori
       b.retarget(new URL(origin.url))
       await replicating.close()
       await new Promise((r) => kvApi.close(r))
+      await new Promise((r) => relay.close(r))
     }
   })
 
