@@ -273,6 +273,7 @@ describe.skipIf(!redis.available)('the edge on workerd, in front of the Node ori
     b.retarget(new URL(replicating.url))
     try {
       const question = `Pushed to the edge (${run})`
+      const pushes = pushed
       const first = await ask(question, {}, KEY, { connection: 'close' })
       expect(first.headers.get('x-meridian-cache')).toBe('miss')
       await first.text()
@@ -280,7 +281,6 @@ describe.skipIf(!redis.available)('the edge on workerd, in front of the Node ori
         replicating.logger.lines.filter((l) => l.includes('"path":"/internal/cache/')).length
       // The edge asked the origin's cache once, for the first request, before forwarding it.
       const asked = lookups()
-      const pushes = pushed
       await eventually(() => expect(pushed).toBeGreaterThan(pushes), 5000)
       const second = await ask(question)
       expect(second.headers.get('x-meridian-cache-layer')).toBe('edge')
