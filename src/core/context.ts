@@ -75,7 +75,7 @@ export interface RequestContext {
   limitedAtEdge: boolean
   /** Its limits were checked before its body was read (no rule needed the body): none to check after. */
   limitsEarly: boolean
-  /** What to undo when the request ends (`atEnd`). */
+  /** What to undo when the request ends (`onAbortWhileOpen`'s listeners). */
   atEnd: (() => void)[] | undefined
 }
 
@@ -179,10 +179,13 @@ export function createContext(
 }
 
 /**
- * Runs `undo` when the request ends (with its bookkeeping, see `finishRequest`). For listeners added to
- * `ctx.signal`: it may be the client connection's, which outlives the request, so one left there would pile up.
+ * Calls `listener` once if `signal` aborts while the request is open; the listener is removed when the request
+ * ends (with its bookkeeping, see `finishRequest`). `signal` may be the client connection's (`ctx.signal`, or
+ * one linked to it), which outlives the request, so a listener left there would pile up.
  */
-export function atEnd(ctx: RequestContext, undo: () => void): void {
+export function onAbortWhileOpen(ctx: RequestContext, signal: AbortSignal, listener: () => void): void {
+  signal.addEventListener('abort', listener, { once: true })
+  const undo = () => signal.removeEventListener('abort', listener)
   if (ctx.atEnd === undefined) ctx.atEnd = [undo]
   else ctx.atEnd.push(undo)
 }

@@ -1,5 +1,5 @@
 import type { RouterConfig } from '../config/schema.js'
-import { atEnd, type RequestContext } from '../core/context.js'
+import { onAbortWhileOpen, type RequestContext } from '../core/context.js'
 import type { GatewayError } from '../core/errors.js'
 import type { HealthGate } from './health.js'
 import type { ResolvedModel, ResolvedTarget, StrategyNode } from './models.js'
@@ -166,15 +166,11 @@ export async function within<T>(
 
 /**
  * An AbortController that also aborts when `signal` does (an attempt's own, inside the request's). The link is
- * dropped when the request ends (`atEnd`): `signal` may be the client connection's, which outlives the request.
+ * dropped when the request ends (`onAbortWhileOpen`): `signal` may be the client connection's, which outlives it.
  */
 export function linkedController(signal: AbortSignal, ctx: RequestContext): AbortController {
   const controller = new AbortController()
   if (signal.aborted) controller.abort()
-  else {
-    const abort = () => controller.abort()
-    signal.addEventListener('abort', abort, { once: true })
-    atEnd(ctx, () => signal.removeEventListener('abort', abort))
-  }
+  else onAbortWhileOpen(ctx, signal, () => controller.abort())
   return controller
 }

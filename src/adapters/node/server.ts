@@ -23,7 +23,7 @@ const connectionSignals = new WeakMap<Socket, AbortSignal>()
  * The signal that tells the gateway its client has gone: one per connection, aborted when it closes. An
  * HTTP/1.1 client can leave a request only by closing its connection, so this is the request's own signal in
  * all but name, and it spares each request the AbortController (a few microseconds in Node 20) that reading
- * `req.signal` would build. Listeners added to it must be removed when the request ends (`atEnd`).
+ * `req.signal` would build. Listeners added to it must be removed when the request ends (`onAbortWhileOpen`).
  */
 function connectionSignal(socket: Socket): AbortSignal {
   let signal = connectionSignals.get(socket)

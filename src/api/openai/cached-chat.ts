@@ -5,7 +5,7 @@ import { Flight } from '../../cache/flight.js'
 import type { CachePlan } from '../../cache/policy.js'
 import { replayChunks, sseOf } from '../../cache/replay.js'
 import { storableCompletion } from '../../cache/storable.js'
-import { atEnd, type CacheInfo, type RequestContext } from '../../core/context.js'
+import { type CacheInfo, onAbortWhileOpen, type RequestContext } from '../../core/context.js'
 import { toGatewayError } from '../../core/errors.js'
 import { finishRequest, jsonResponse } from '../../core/respond.js'
 import type { Runtime } from '../../core/runtime.js'
@@ -211,8 +211,7 @@ function store(call: Call, key: string, plan: CachePlan, text: string, storable:
 async function follow(call: Call, flight: Flight): Promise<Response> {
   const { rt, ctx } = call
   const leave = flight.join()
-  ctx.signal.addEventListener('abort', leave, { once: true })
-  atEnd(ctx, () => ctx.signal.removeEventListener('abort', leave))
+  onAbortWhileOpen(ctx, ctx.signal, leave)
   try {
     if (call.stream && flight.stream) {
       await flight.opened
