@@ -4,6 +4,7 @@ import { validateConfig } from '../../src/config/load.js'
 import type { ConfigInput } from '../../src/config/schema.js'
 import type { ReadinessCheck } from '../../src/core/runtime.js'
 import type { Logger } from '../../src/telemetry/logger.js'
+import { eventually } from './timing.js'
 
 export const SIM_KEY = 'sk-sim-secret-0123456789abcdef'
 export const GATEWAY_KEY = 'mk-test-key-0123456789'
@@ -80,16 +81,14 @@ export async function startStack(
         headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
-    async logged(requestId) {
-      const deadline = Date.now() + 2000
-      for (;;) {
+    logged(requestId) {
+      return eventually(() => {
         const line = logger.lines
           .map((l) => JSON.parse(l))
           .find((l) => l.msg === 'request' && l.request_id === requestId)
-        if (line !== undefined) return line
-        if (Date.now() > deadline) throw new Error(`no request log line for ${requestId}`)
-        await new Promise((resolve) => setTimeout(resolve, 5))
-      }
+        if (line === undefined) throw new Error(`no request log line for ${requestId}`)
+        return line
+      }, 2000)
     },
     async close() {
       await gateway.close()
