@@ -566,6 +566,56 @@ describe.skipIf(!redis.available)('redis', () => {
       await client.quit()
     })
 
+    it('takes request slots ahead: the next check answers without a round trip, and every instance counts it', async () => {
+      const prefix = `${runPrefix}${randomUUID().slice(0, 8)}:`
+      const [store, twin] = [open({ prefix, aheadMs: 5000 }), open({ prefix, aheadMs: 5000 })]
+      await Promise.all([store.ready(), twin.ready()])
+      const client = new Redis(url)
+      const key = `${prefix}ahead:r`
+      const rules = only('ahead', { rpm: 1000 })
+      expect(await store.acquire({ rules, id: 'a1', tokens: 0 })).toMatchObject({
+        allowed: true,
+        requests: { limit: 1000, remaining: 999 },
+      })
+      // Its own slot, stamped now, and one for the next request, stamped 5 s ahead: whenever that request
+      // comes within the 5 s, its slot stays in the window a whole minute after it.
+      const scores = (await client.zrange(key, '0', '-1', 'WITHSCORES'))
+        .filter((_, i) => i % 2 === 1)
+        .map(Number)
+      expect(scores).toHaveLength(2)
+      expect(scores[1]! - scores[0]!).toBe(5000)
+      expect(await client.pttl(key)).toBeGreaterThan(60_000 + 5000)
+
+      const second = store.acquire({ rules, id: 'a2', tokens: 0 })
+      expect(second).not.toBeInstanceOf(Promise)
+      expect(second).toMatchObject({ allowed: true, requests: { remaining: 998 } })
+      // Its slot ahead used up in time, it asks for two more in the background.
+      await eventually(async () => expect(await client.zcard(key)).toBe(4), 2000)
+      // The twin counts all four, records its own and one ahead, and counts that one as its to use.
+      expect(await twin.acquire({ rules, id: 'b1', tokens: 0 })).toMatchObject({
+        allowed: true,
+        requests: { remaining: 1000 - 4 - 2 + 1 },
+      })
+      // Closing waits for any refill in flight and gives back every slot unused: three requests, three slots.
+      await Promise.all([store.close!(), twin.close!()])
+      expect(await client.zcard(key)).toBe(3)
+      await client.quit()
+    })
+
+    it('gives back the request slots it took ahead once they expire', async () => {
+      const prefix = `${runPrefix}${randomUUID().slice(0, 8)}:`
+      const store = open({ prefix, aheadMs: 100 })
+      await store.ready()
+      const client = new Redis(url)
+      const key = `${prefix}back:r`
+      expect((await store.acquire({ rules: only('back', { rpm: 1000 }), id: 'b', tokens: 0 })).allowed).toBe(
+        true,
+      )
+      expect(await client.zcard(key)).toBe(2)
+      await eventually(async () => expect(await client.zcard(key)).toBe(1), 2000)
+      await client.quit()
+    })
+
     it('rebuilds a lost running sum from the token log, and trusts the log over a sum that outlived it', async () => {
       const prefix = `${runPrefix}${randomUUID().slice(0, 8)}:`
       const store = open({ prefix })
@@ -609,7 +659,8 @@ describe.skipIf(!redis.available)('redis', () => {
     it('rejects within the timeout when Redis stalls, and recovers after', async () => {
       const proxy = await tcpProxy(new URL(url))
       try {
-        const store = open({ url: proxy.url, timeoutMs: 50, maxBackoffMs: 50 })
+        // No slots taken ahead: the second check must ask Redis.
+        const store = open({ url: proxy.url, timeoutMs: 50, maxBackoffMs: 50, aheadMs: 0 })
         await store.ready()
         const rules = only('stall', { rpm: 100 })
         expect((await store.acquire({ rules, id: 'st1', tokens: 0 })).allowed).toBe(true)

@@ -304,7 +304,8 @@ describe.skipIf(!redis.available)('when the Redis store fails', () => {
       try {
         const stack = await start(
           { rpm: 1000 },
-          { limits: { store: proxy.url, on_store_error: policy, timeout_ms: 100 } },
+          // No slots taken ahead: every request asks the store.
+          { limits: { store: proxy.url, on_store_error: policy, timeout_ms: 100, prefetch: 0 } },
         )
         expect((await stack.post('/v1/chat/completions', chatBody())).status).toBe(200)
         await proxy.close()

@@ -471,6 +471,11 @@ export const limitsSchema = z
     lease: duration
       .prefault('10m')
       .describe('How long a concurrency slot is held at most, should an instance die mid-request.'),
+    prefetch: duration
+      .prefault('250ms')
+      .describe(
+        'Redis store: how long request slots taken ahead are held for requests yet to come, so most rpm checks need no round trip; 0 takes none ahead.',
+      ),
     projects: z
       .record(id, limitSetSchema)
       .default({})

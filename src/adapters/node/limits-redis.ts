@@ -1,4 +1,5 @@
 import { CONCURRENT_RETRY_MS, LEASE_MS, wholeTokens } from '../../limits/memory.js'
+import { requestSlots } from '../../limits/request-slots.js'
 import { type Decision, type LimitRule, type LimitStore, WINDOW_MS } from '../../limits/store.js'
 import { type RedisStoreOptions, redisConnection } from './redis-connection.js'
 
@@ -11,6 +12,11 @@ export interface RedisLimitsOptions extends RedisStoreOptions {
   leaseMs?: number
   /** The window of `rpm` and `tpm` (default `WINDOW_MS`); shorter only in tests. */
   windowMs?: number
+  /**
+   * How long a request slot taken ahead may wait here for its request (default 250 ms); 0 takes none ahead,
+   * so every request waits on a check of its own (batched with those in flight). See `requestSlots`.
+   */
+  aheadMs?: number
 }
 
 /** A Redis limit store, and a way to wait for its first connection. */
@@ -200,39 +206,61 @@ return { 0, deniedAt, dimension, retry, rl, rr, rs, tl, tr, trs }
 `
 
 /**
- * ACQUIRE for rules that limit requests alone, the common case, in the fewest calls: KEYS per rule its :r;
- * ARGV window, id, then per rule its rpm. Same reply, same answers. (Measured here, rotated with other calls
- * 1 ms apart: ~50 µs less per check than ACQUIRE, whose extra code runs cold after every pause.)
+ * ACQUIRE for rules that limit requests alone, the common case, in the fewest calls, and for many requests at
+ * once. KEYS per rule its :r; ARGV window, id, waiters, extra, ahead, then per rule its rpm. Admits if at least
+ * one slot fits in every rule, then records up to `waiters` slots stamped now and, while twice as much room is
+ * left, up to `extra` more stamped `ahead` ms in the future for requests yet to come (see `requestSlots`).
+ * Members are the id itself for one waiter and no extra, else `id:1`, `id:2`, … (now first, then ahead). The
+ * reply is ACQUIRE's, remaining counted after every slot recorded, plus the slots recorded now and ahead.
+ * (Measured here, rotated with other calls 1 ms apart: ~50 µs less per check than ACQUIRE, whose extra code
+ * runs cold after every pause.)
  */
 const REQUESTS = `${CLOCK}
+local id, waiters, extra, ahead = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local n = #KEYS
 
 local counts = {}
-local deniedAt, retry = 0, -1
+local deniedAt, retry, room = 0, -1, nil
 for i = 1, n do
-  local rpm = tonumber(ARGV[2 + i])
+  local rpm = tonumber(ARGV[5 + i])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', cutoff)
   counts[i] = redis.call('ZCARD', KEYS[i])
   if deniedAt == 0 and counts[i] >= rpm then
     deniedAt = i
     if rpm > 0 then retry = tonumber(redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')[2]) + window - now end
   end
+  if room == nil or rpm - counts[i] < room then room = rpm - counts[i] end
 end
 
 local allowed = deniedAt == 0
-local rl, rr, rs = -1, 0, 0
-local done = {}
-for i = 1, n do
-  local rpm = tonumber(ARGV[2 + i])
-  local used = counts[i]
-  if allowed then
-    used = used + 1
-    if not done[KEYS[i]] then
-      done[KEYS[i]] = true
-      redis.call('ZADD', KEYS[i], now, ARGV[2])
-      if redis.call('PTTL', KEYS[i]) < window then redis.call('PEXPIRE', KEYS[i], 2 * window) end
+local nowSlots, aheadSlots = 0, 0
+if allowed then
+  nowSlots = math.min(waiters, room)
+  aheadSlots = math.max(0, math.min(extra, math.floor((room - nowSlots) / 2)))
+  local slots = {}
+  if waiters == 1 and extra == 0 then
+    slots = { now, id }
+  else
+    for j = 1, nowSlots + aheadSlots do
+      slots[2 * j - 1] = j > nowSlots and now + ahead or now
+      slots[2 * j] = id .. ':' .. j
     end
   end
+  local done = {}
+  for i = 1, n do
+    if #slots > 0 and not done[KEYS[i]] then
+      done[KEYS[i]] = true
+      redis.call('ZADD', KEYS[i], unpack(slots))
+      if redis.call('PTTL', KEYS[i]) < window + ahead then redis.call('PEXPIRE', KEYS[i], 2 * window + ahead) end
+    end
+  end
+end
+
+local rl, rr, rs = -1, 0, 0
+for i = 1, n do
+  local rpm = tonumber(ARGV[5 + i])
+  local used = counts[i]
+  if allowed then used = used + nowSlots + aheadSlots end
   local remaining = math.max(0, rpm - used)
   if rl < 0 or remaining < rr then
     rl, rr, rs = rpm, remaining, window
@@ -242,8 +270,8 @@ for i = 1, n do
     end
   end
 end
-if allowed then return { 1, 0, 0, -1, rl, rr, rs, -1, 0, 0 } end
-return { 0, deniedAt, 1, retry, rl, rr, rs, -1, 0, 0 }
+if allowed then return { 1, 0, 0, -1, rl, rr, rs, -1, 0, 0, nowSlots, aheadSlots } end
+return { 0, deniedAt, 1, retry, rl, rr, rs, -1, 0, 0, 0, 0 }
 `
 
 /**
@@ -272,7 +300,21 @@ end
 export const LIMIT_SCRIPTS = { requests: REQUESTS, acquire: ACQUIRE, settle: SETTLE } as const
 
 type Arg = string | number
-type Reply = [number, number, number, number, number, number, number, number, number, number]
+/** ACQUIRE's reply; REQUESTS' adds the slots it recorded now and ahead. */
+type Reply = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number?,
+  number?,
+]
 interface Scripts {
   limitsRequests(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<Reply>
   limitsAcquire(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<Reply>
@@ -304,6 +346,8 @@ interface RuleArgs {
   limits: [Arg, Arg, Arg]
   /** It limits requests alone: the REQUESTS script does. */
   requestsOnly: boolean
+  /** Names its requests' slot pool: its :r and rpm (a new rpm starts a new pool). */
+  slots: string
 }
 
 /**
@@ -351,20 +395,33 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
         c: `${base}:c`,
         limits: [limitArg(rule.rpm), limitArg(rule.tpm), limitArg(rule.concurrent)],
         requestsOnly: rule.rpm !== undefined && rule.tpm === undefined && rule.concurrent === undefined,
+        slots: `${base}:r=${rule.rpm}`,
       }
       built.set(rule, args)
     }
     return args
   }
 
-  /** REQUESTS' keys and arguments: per rule its :r, then window, id, and per rule its rpm. */
-  const requestsArgs = (rules: readonly LimitRule[], window: number, id: string): Arg[] => {
-    const args: Arg[] = []
-    for (const rule of rules) args.push(argsOf(rule).r)
-    args.push(window, id)
-    for (const rule of rules) args.push(rule.rpm!)
-    return args
-  }
+  /** Requests-only checks go through here: batched with those in flight, and with slots taken ahead. */
+  const slots = requestSlots({
+    aheadMs: options.aheadMs,
+    grant(rules, id, waiters, extra, aheadMs) {
+      const args: Arg[] = []
+      for (const rule of rules) args.push(argsOf(rule).r)
+      args.push(windowMs, id, waiters, extra, aheadMs)
+      for (const rule of rules) args.push(rule.rpm!)
+      return client.limitsRequests(rules.length, ...args).then((reply) => ({
+        decision: decode(rules, reply),
+        now: reply[10] ?? 0,
+        ahead: reply[11] ?? 0,
+      }))
+    },
+    giveBack(rules, id, from, to) {
+      const members: string[] = []
+      for (let j = from; j <= to; j++) members.push(`${id}:${j}`)
+      for (const rule of rules) client.zrem(argsOf(rule).r, ...members).catch(() => {})
+    },
+  })
 
   /** ACQUIRE's keys and arguments: per rule its four keys, then window, lease, id, tokens, per rule its limits. */
   const acquireArgs = (
@@ -390,10 +447,16 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
       if (rules.length === 0) return { allowed: true }
       let requestsOnly = true
       for (const rule of rules) requestsOnly &&= argsOf(rule).requestsOnly
+      if (requestsOnly) {
+        let key = argsOf(rules[0]!).slots
+        for (let i = 1; i < rules.length; i++) key += `\n${argsOf(rules[i]!).slots}`
+        return slots.acquire(rules, key)
+      }
       try {
-        const reply = requestsOnly
-          ? client.limitsRequests(rules.length, ...requestsArgs(rules, windowMs, id))
-          : client.limitsAcquire(rules.length * 4, ...acquireArgs(rules, windowMs, leaseMs, id, tokens))
+        const reply = client.limitsAcquire(
+          rules.length * 4,
+          ...acquireArgs(rules, windowMs, leaseMs, id, tokens),
+        )
         return reply.then((r) => decode(rules, r))
       } catch (err) {
         return Promise.reject(err)
@@ -427,6 +490,9 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
       await client.ping()
     },
     ready: connection.ready,
-    close: connection.close,
+    async close() {
+      await slots.close() // gives back the slots on hand before the connection quits
+      await connection.close()
+    },
   }
 }

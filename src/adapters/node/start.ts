@@ -65,6 +65,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         url: config.limits.store,
         timeoutMs: config.limits.timeout_ms,
         leaseMs: config.limits.lease,
+        aheadMs: config.limits.prefetch,
       })
     : undefined
   const health = config.router.health.store.startsWith('redis')
