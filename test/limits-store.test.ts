@@ -616,6 +616,121 @@ describe.skipIf(!redis.available)('redis', () => {
       await client.quit()
     })
 
+    describe('holdings (rules with tpm or concurrent)', () => {
+      const rules = only('held', { rpm: 1000, tpm: 100_000, concurrent: 100 })
+      const setup = async (aheadMs: number) => {
+        const prefix = `${runPrefix}${randomUUID().slice(0, 8)}:`
+        const store = open({ prefix, aheadMs })
+        await store.ready()
+        const client = new Redis(url)
+        const state = async () => ({
+          requests: await client.zcard(`${prefix}held:r`),
+          tokens: Number(await client.get(`${prefix}held:ts`)),
+          leases: await client.zcard(`${prefix}held:c`),
+        })
+        return { store, client, state, prefix }
+      }
+
+      it('takes from a holding without a round trip, settles into it, and gives back the rest at close', async () => {
+        const { store, client, state } = await setup(5000)
+        const first = await store.acquire({ rules, id: 'a1', tokens: 100 })
+        expect(first).toMatchObject({
+          allowed: true,
+          requests: { remaining: 999 },
+          tokens: { remaining: 99_900 },
+        })
+        // Its own slot, reservation and lease, and a holding of one of each for the next request.
+        expect(await state()).toEqual({ requests: 2, tokens: 200, leases: 2 })
+
+        const second = store.acquire({ rules, id: 'a2', tokens: 100 })
+        expect(second).not.toBeInstanceOf(Promise)
+        const decision = second as Decision
+        expect(decision).toMatchObject({
+          allowed: true,
+          requests: { remaining: 998 },
+          tokens: { remaining: 99_800 },
+        })
+        // Used up in time, so a holding twice the size is asked for in the background.
+        await eventually(
+          async () => expect(await state()).toEqual({ requests: 4, tokens: 400, leases: 4 }),
+          2000,
+        )
+        // Ending while its holding lives: lease and unused tokens go back to the holding, not to Redis.
+        await store.settle({ rules, id: 'a2', reserved: 100, used: 40, ticket: decision.ticket })
+        expect(await state()).toEqual({ requests: 4, tokens: 400, leases: 4 })
+
+        // a3 takes 100 from the second holding (200) and uses 450: the holding's other 100 cover part of it,
+        // and Redis counts the rest at once, not when the holding expires (in 5 s).
+        const a3 = store.acquire({ rules, id: 'a3', tokens: 100 }) as Decision
+        expect(a3.ticket).toBeDefined()
+        await store.settle({ rules, id: 'a3', reserved: 100, used: 450, ticket: a3.ticket })
+        await eventually(async () => expect((await state()).tokens).toBe(400 + 250), 1000)
+
+        // Closing gives back every slot and lease on hand and re-records the reservations at what was used:
+        // a1 (its own, unsettled), a2 (40 of its 100) and a3 (450).
+        await store.close!()
+        expect(await state()).toEqual({ requests: 3, tokens: 100 + 40 + 450, leases: 1 })
+        await client.quit()
+      })
+
+      it('near a limit nothing is held: two instances taking turns admit exactly the limit, then deny', async () => {
+        const prefix = `${runPrefix}${randomUUID().slice(0, 8)}:`
+        const [a, b] = [open({ prefix, aheadMs: 5000 }), open({ prefix, aheadMs: 5000 })]
+        await Promise.all([a.ready(), b.ready()])
+        const near = only('near', { rpm: 200, tpm: 1_000_000 })
+        const allowed: boolean[] = []
+        for (let i = 0; i < 260; i++) {
+          allowed.push(
+            (await (i % 2 === 0 ? a : b).acquire({ rules: near, id: `n${i}`, tokens: 10 })).allowed,
+          )
+        }
+        // Had an instance held slots at the end, the other would have been denied before the 200th.
+        expect(allowed.slice(0, 200).every(Boolean)).toBe(true)
+        expect(allowed.slice(200).some(Boolean)).toBe(false)
+      })
+
+      it('is granted a holding only while twice its size is left after the request', async () => {
+        const tight = only('held', { rpm: 100, concurrent: 100 })
+        for (const [taken, held] of [
+          [96, true], // 100 - 96 - 1 = 3 left for a holding of one slot: granted
+          [98, false], // 1 left: none, so the next request is checked by Redis as well
+        ] as const) {
+          const { store, client, state, prefix } = await setup(5000)
+          const now = Number((await client.time())[0]) * 1000
+          await client.zadd(
+            `${prefix}held:r`,
+            ...Array.from({ length: taken }, (_, i) => [now, `f${i}`]).flat(),
+          )
+          expect((await store.acquire({ rules: tight, id: 'x1', tokens: 0 })).allowed).toBe(true)
+          expect((await state()).requests).toBe(taken + 1 + (held ? 1 : 0))
+          expect(store.acquire({ rules: tight, id: 'x2', tokens: 0 }) instanceof Promise).toBe(!held)
+          await client.quit()
+        }
+      })
+
+      it('a request that outlives its holding settles in Redis', async () => {
+        const { store, client, state } = await setup(100)
+        await store.acquire({ rules, id: 'b1', tokens: 100 }) // and a holding of 100 tokens
+        const b2 = (await store.acquire({ rules, id: 'b2', tokens: 100 })) as Decision // takes them all
+        // b3 waits for the holding b2's take asked for (200 tokens) and takes 100 of it.
+        const b3 = (await store.acquire({ rules, id: 'b3', tokens: 100 })) as Decision
+        expect([b2.ticket, b3.ticket]).not.toContain(undefined)
+        expect(await state()).toEqual({ requests: 4, tokens: 100 + 100 + 200, leases: 4 }) // b1, and holdings of 1 and 2
+        await store.settle({ rules, id: 'b3', reserved: 100, used: 250, ticket: b3.ticket })
+        // The holdings expire: what they hold unused leaves Redis; b2's lease and tokens remain, b2 still running.
+        await eventually(
+          async () => expect(await state()).toEqual({ requests: 3, tokens: 100 + 100 + 250, leases: 2 }),
+          2000,
+        )
+        await store.settle({ rules, id: 'b2', reserved: 100, used: 30, ticket: b2.ticket })
+        await eventually(
+          async () => expect(await state()).toEqual({ requests: 3, tokens: 100 + 30 + 250, leases: 1 }),
+          2000,
+        )
+        await client.quit()
+      })
+    })
+
     it('rebuilds a lost running sum from the token log, and trusts the log over a sum that outlived it', async () => {
       const prefix = `${runPrefix}${randomUUID().slice(0, 8)}:`
       const store = open({ prefix })

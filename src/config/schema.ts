@@ -474,7 +474,7 @@ export const limitsSchema = z
     prefetch: duration
       .prefault('250ms')
       .describe(
-        'Redis store: how long request slots taken ahead are held for requests yet to come, so most rpm checks need no round trip; 0 takes none ahead.',
+        'Redis store: how long request slots, tokens and concurrency leases taken ahead serve requests yet to come, so most checks need no round trip (docs/limits.md); 0 takes none ahead.',
       ),
     projects: z
       .record(id, limitSetSchema)

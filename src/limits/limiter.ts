@@ -198,7 +198,13 @@ export function createLimiter({ store, rules, onStoreFailure, onStoreError }: Li
     settle(grant, used) {
       // A request under `rpm` alone holds nothing to give back: its window entry simply ages out.
       if (!grant.rules.some((r) => r.concurrent !== undefined || r.tpm !== undefined)) return undefined
-      const settled = { rules: grant.rules, id: grant.id, reserved: grant.reserved, used }
+      const settled = {
+        rules: grant.rules,
+        id: grant.id,
+        reserved: grant.reserved,
+        used,
+        ticket: grant.decision.ticket,
+      }
       try {
         const done = store.settle(settled)
         if (done instanceof Promise) return done.catch(countError)

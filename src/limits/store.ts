@@ -46,6 +46,8 @@ export interface Decision {
   requests?: LimitState
   /** Likewise for `tpm`. */
   tokens?: LimitState
+  /** The store's own handle on an admitted request, handed back to `settle` (e.g. what it took from a holding). */
+  ticket?: unknown
 }
 
 export interface SettleRequest {
@@ -55,6 +57,8 @@ export interface SettleRequest {
   reserved: number
   /** Tokens actually used, replacing the reservation in every `tpm` window it is still in; undefined keeps it. */
   used: number | undefined
+  /** The admitting decision's `ticket`, if it had one. */
+  ticket?: unknown
 }
 
 export interface LimitStore {

@@ -1,3 +1,4 @@
+import { holdings } from '../../limits/holdings.js'
 import { CONCURRENT_RETRY_MS, LEASE_MS, wholeTokens } from '../../limits/memory.js'
 import { requestSlots } from '../../limits/request-slots.js'
 import { type Decision, type LimitRule, type LimitStore, WINDOW_MS } from '../../limits/store.js'
@@ -77,15 +78,26 @@ end
 
 /**
  * KEYS: per rule its scope's :r :t :ts :c. ARGV: window, lease, id, tokens, then per rule rpm, tpm,
- * concurrent ('' when absent). Checks every rule, records in all only if all pass. Returns { allowed,
- * denied rule (1-based, 0 if none), dimension (1 requests, 2 tokens, 3 concurrent), retry after (-1 never),
- * then limit, remaining, reset of requests and of tokens (limit -1 when no rule has the dimension) }.
+ * concurrent ('' when absent), then the holding asked for: its id ('' for none), slots, tokens, members,
+ * ahead (ms), and alone ('1': no request, the holding only). Checks every rule, records the request in all
+ * only if all pass. Then, if it was admitted (or alone) and every rule has room for twice the holding after
+ * it, records the holding for requests yet to come (see `holdings`): `slots` request slots `hold:1`… and one
+ * token reservation `hold:tokens`, both stamped `ahead` ms in the future, and `members` concurrency leases
+ * `hold:1`…. Returns { allowed, denied rule (1-based, 0 if none), dimension (1 requests, 2 tokens,
+ * 3 concurrent), retry after (-1 never), then limit, remaining, reset of requests and of tokens (limit -1 when
+ * no rule has the dimension), remaining counted after the holding, and 1 if the holding was recorded }.
  */
 const ACQUIRE = `${LIB}
 local lease = tonumber(ARGV[2])
 local id = ARGV[3]
 local tokens = tonumber(ARGV[4])
 local n = #KEYS / 4
+local h = 4 + n * 3
+local holdId, holdSlots, holdTokens, holdMembers = ARGV[h + 1], tonumber(ARGV[h + 2]), tonumber(ARGV[h + 3]), tonumber(ARGV[h + 4])
+local ahead, alone = tonumber(ARGV[h + 5]), ARGV[h + 6] == '1'
+-- What the request itself takes: nothing when the call is for a holding alone.
+local self, selfTokens = 1, tokens
+if alone then self, selfTokens = 0, 0 end
 
 -- Drops the reservations that left the window, keeping the sum in step: amortized O(1) per entry.
 local function expireTokens(t, ts)
@@ -118,7 +130,7 @@ local function resetOf(key)
   return 0
 end
 
-local counts, sums = {}, {}
+local counts, sums, leases = {}, {}, {}
 local deniedAt, dimension, retry = 0, 0, -1
 for i = 1, n do
   local k, a = (i - 1) * 4, 4 + (i - 1) * 3
@@ -126,7 +138,7 @@ for i = 1, n do
   if rpm then
     redis.call('ZREMRANGEBYSCORE', KEYS[k + 1], '-inf', cutoff)
     counts[i] = redis.call('ZCARD', KEYS[k + 1])
-    if deniedAt == 0 and counts[i] >= rpm then
+    if not alone and deniedAt == 0 and counts[i] >= rpm then
       deniedAt, dimension = i, 1
       if rpm > 0 then
         local oldest = redis.call('ZRANGE', KEYS[k + 1], 0, 0, 'WITHSCORES')
@@ -136,15 +148,18 @@ for i = 1, n do
   end
   if tpm then
     sums[i] = expireTokens(KEYS[k + 2], KEYS[k + 3])
-    if deniedAt == 0 and tokens > tpm then
-      deniedAt, dimension = i, 2
-    elseif deniedAt == 0 and sums[i] + tokens > tpm then
-      deniedAt, dimension, retry = i, 2, tokenRetry(KEYS[k + 2], sums[i] + tokens - tpm)
+    if not alone and deniedAt == 0 then
+      if tokens > tpm then
+        deniedAt, dimension = i, 2
+      elseif sums[i] + tokens > tpm then
+        deniedAt, dimension, retry = i, 2, tokenRetry(KEYS[k + 2], sums[i] + tokens - tpm)
+      end
     end
   end
   if concurrent then
     redis.call('ZREMRANGEBYSCORE', KEYS[k + 4], '-inf', now)
-    if deniedAt == 0 and redis.call('ZCARD', KEYS[k + 4]) >= concurrent then
+    leases[i] = redis.call('ZCARD', KEYS[k + 4])
+    if not alone and deniedAt == 0 and leases[i] >= concurrent then
       deniedAt, dimension = i, 3
       if concurrent > 0 then retry = ${CONCURRENT_RETRY_MS} end
     end
@@ -152,7 +167,7 @@ for i = 1, n do
 end
 
 local allowed = deniedAt == 0
-if allowed then
+if allowed and not alone then
   local done = {}
   for i = 1, n do
     local k, a = (i - 1) * 4, 4 + (i - 1) * 3
@@ -176,14 +191,60 @@ if allowed then
   end
 end
 
+-- The holding: only with twice its size still free in every rule after the request, so near a limit every
+-- request is checked here and none waits unused in an instance.
+local held = 0
+if allowed and holdId ~= '' then
+  held = 1
+  for i = 1, n do
+    local a = 4 + (i - 1) * 3
+    local rpm, tpm, concurrent = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+    if rpm and rpm - counts[i] - self < 2 * holdSlots then held = 0 end
+    if tpm and tpm - sums[i] - selfTokens < 2 * holdTokens then held = 0 end
+    if concurrent and concurrent - leases[i] - self < 2 * holdMembers then held = 0 end
+  end
+end
+if held == 1 then
+  local slots, members = {}, {}
+  for j = 1, holdSlots do
+    slots[2 * j - 1], slots[2 * j] = now + ahead, holdId .. ':' .. j
+  end
+  for j = 1, holdMembers do
+    members[2 * j - 1], members[2 * j] = now + lease, holdId .. ':' .. j
+  end
+  local done = {}
+  for i = 1, n do
+    local k, a = (i - 1) * 4, 4 + (i - 1) * 3
+    if ARGV[a + 1] ~= '' and holdSlots > 0 and not done[KEYS[k + 1]] then
+      done[KEYS[k + 1]] = true
+      redis.call('ZADD', KEYS[k + 1], unpack(slots))
+      keep(KEYS[k + 1], window + ahead)
+    end
+    if ARGV[a + 2] ~= '' and holdTokens > 0 and not done[KEYS[k + 2]] then
+      done[KEYS[k + 2]] = true
+      redis.call('ZADD', KEYS[k + 2], now + ahead, holdId .. ':' .. holdTokens)
+      redis.call('INCRBY', KEYS[k + 3], holdTokens)
+      keep(KEYS[k + 2], window + ahead)
+      keep(KEYS[k + 3], window + ahead)
+    end
+    if ARGV[a + 3] ~= '' and holdMembers > 0 and not done[KEYS[k + 4]] then
+      done[KEYS[k + 4]] = true
+      redis.call('ZADD', KEYS[k + 4], unpack(members))
+      keep(KEYS[k + 4], lease)
+    end
+  end
+end
+
 -- Headers: the fewest remaining per dimension, after recording if allowed, as-is if not.
+local recorded = allowed and not alone
 local rl, rr, rs, tl, tr, trs = -1, 0, 0, -1, 0, 0
 for i = 1, n do
   local k, a = (i - 1) * 4, 4 + (i - 1) * 3
   if counts[i] then
     local rpm = tonumber(ARGV[a + 1])
     local used = counts[i]
-    if allowed then used = used + 1 end
+    if recorded then used = used + 1 end
+    if held == 1 then used = used + holdSlots end
     local remaining = math.max(0, rpm - used)
     if rl < 0 or remaining < rr then
       rl, rr, rs = rpm, remaining, window
@@ -193,7 +254,8 @@ for i = 1, n do
   if sums[i] then
     local tpm = tonumber(ARGV[a + 2])
     local used = sums[i]
-    if allowed then used = used + tokens end
+    if recorded then used = used + tokens end
+    if held == 1 then used = used + holdTokens end
     local remaining = math.max(0, tpm - used)
     if tl < 0 or remaining < tr then
       tl, tr, trs = tpm, remaining, window
@@ -201,8 +263,8 @@ for i = 1, n do
     end
   end
 end
-if allowed then return { 1, 0, 0, -1, rl, rr, rs, tl, tr, trs } end
-return { 0, deniedAt, dimension, retry, rl, rr, rs, tl, tr, trs }
+if allowed then return { 1, 0, 0, -1, rl, rr, rs, tl, tr, trs, held } end
+return { 0, deniedAt, dimension, retry, rl, rr, rs, tl, tr, trs, 0 }
 `
 
 /**
@@ -300,21 +362,8 @@ end
 export const LIMIT_SCRIPTS = { requests: REQUESTS, acquire: ACQUIRE, settle: SETTLE } as const
 
 type Arg = string | number
-/** ACQUIRE's reply; REQUESTS' adds the slots it recorded now and ahead. */
-type Reply = [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number?,
-  number?,
-]
+/** The scripts' reply: ACQUIRE's ends with whether it recorded the holding; REQUESTS' with the slots recorded. */
+type Reply = [number, number, number, number, number, number, number, number, number, number, number, number?]
 interface Scripts {
   limitsRequests(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<Reply>
   limitsAcquire(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<Reply>
@@ -348,6 +397,8 @@ interface RuleArgs {
   requestsOnly: boolean
   /** Names its requests' slot pool: its :r and rpm (a new rpm starts a new pool). */
   slots: string
+  /** Names its holdings' pool: its scope and limits (new limits start a new pool). */
+  holdings: string
 }
 
 /**
@@ -396,11 +447,44 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
         limits: [limitArg(rule.rpm), limitArg(rule.tpm), limitArg(rule.concurrent)],
         requestsOnly: rule.rpm !== undefined && rule.tpm === undefined && rule.concurrent === undefined,
         slots: `${base}:r=${rule.rpm}`,
+        holdings: `${base}=${rule.rpm}/${rule.tpm}/${rule.concurrent}`,
       }
       built.set(rule, args)
     }
     return args
   }
+
+  /** The other checks go through here: from holdings of slots, tokens and leases, when the rules allow. */
+  const held = holdings({
+    aheadMs: options.aheadMs,
+    check(rules, id, tokens, ask, alone) {
+      const args = acquireArgs(rules, windowMs, leaseMs, id, tokens)
+      if (ask === undefined) args.push('', 0, 0, 0, 0, alone ? 1 : 0)
+      else args.push(ask.id, ask.slots, ask.tokens, ask.members, ask.aheadMs, alone ? 1 : 0)
+      return client
+        .limitsAcquire(rules.length * 4, ...args)
+        .then((reply) => ({ decision: decode(rules, reply), held: reply[10] === 1 }))
+    },
+    giveBack(rules, id, from, to, members) {
+      const slots: string[] = []
+      for (let j = from; j <= to; j++) slots.push(`${id}:${j}`)
+      const leases = members.map((j) => `${id}:${j}`)
+      for (const rule of rules) {
+        const { r, c } = argsOf(rule)
+        if (rule.rpm !== undefined && slots.length > 0) client.zrem(r, ...slots).catch(() => {})
+        if (rule.concurrent !== undefined && leases.length > 0) client.zrem(c, ...leases).catch(() => {})
+      }
+    },
+    retoken(rules, id, from, to) {
+      const keys: Arg[] = []
+      for (const rule of rules) {
+        if (rule.tpm === undefined) continue
+        const { t, ts, c } = argsOf(rule)
+        keys.push(t, ts, c)
+      }
+      client.limitsSettle(keys.length, ...keys, windowMs, id, from, to).catch(() => {})
+    },
+  })
 
   /** Requests-only checks go through here: batched with those in flight, and with slots taken ahead. */
   const slots = requestSlots({
@@ -452,18 +536,13 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
         for (let i = 1; i < rules.length; i++) key += `\n${argsOf(rules[i]!).slots}`
         return slots.acquire(rules, key)
       }
-      try {
-        const reply = client.limitsAcquire(
-          rules.length * 4,
-          ...acquireArgs(rules, windowMs, leaseMs, id, tokens),
-        )
-        return reply.then((r) => decode(rules, r))
-      } catch (err) {
-        return Promise.reject(err)
-      }
+      let key = argsOf(rules[0]!).holdings
+      for (let i = 1; i < rules.length; i++) key += `\n${argsOf(rules[i]!).holdings}`
+      return held.acquire(rules, key, id, wholeTokens(tokens))
     },
-    settle({ rules, id, reserved, used }) {
+    settle({ rules, id, reserved, used, ticket }) {
       if (rules.length === 0) return
+      if (held.owns(ticket)) return held.settle(ticket, used === undefined ? undefined : wholeTokens(used))
       const keys: Arg[] = []
       for (const rule of rules) {
         const { t, ts, c } = argsOf(rule)
@@ -491,7 +570,7 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
     },
     ready: connection.ready,
     async close() {
-      await slots.close() // gives back the slots on hand before the connection quits
+      await Promise.all([slots.close(), held.close()]) // gives back what is on hand before the connection quits
       await connection.close()
     },
   }
