@@ -657,6 +657,8 @@ describe.skipIf(!redis.available)('redis', () => {
         )
         // Ending while its holding lives: lease and unused tokens go back to the holding, not to Redis.
         await store.settle({ rules, id: 'a2', reserved: 100, used: 40, ticket: decision.ticket })
+        // A second settle changes nothing: no second refund, no lease handed back twice.
+        await store.settle({ rules, id: 'a2', reserved: 100, used: 40, ticket: decision.ticket })
         expect(await state()).toEqual({ requests: 4, tokens: 400, leases: 4 })
 
         // a3 takes 100 from the second holding (200) and uses 450: the holding's other 100 cover part of it,

@@ -66,6 +66,8 @@ interface Ticket {
   holding: Holding
   member: number
   tokens: number
+  /** Settled already: a second settle changes nothing (the store contract). */
+  settled: boolean
 }
 
 interface Waiter {
@@ -188,7 +190,7 @@ export function holdings(options: HoldingsOptions): Holdings {
       if ((pool.limitsRequests && h.next > h.last) || (pool.limitsTokens && h.tokens < tokens)) {
         pool.extra = Math.min(pool.cap, Math.max(1, pool.extra * 2)) // used up in time: bigger next time
       }
-      const ticket: Ticket = { pool, holding: h, member, tokens }
+      const ticket: Ticket = { pool, holding: h, member, tokens, settled: false }
       tickets.add(ticket)
       const decision: Decision = { allowed: true, ticket }
       if (h.requests) {
@@ -325,7 +327,10 @@ export function holdings(options: HoldingsOptions): Holdings {
       return typeof ticket === 'object' && ticket !== null && tickets.has(ticket as Ticket)
     },
     settle(ticket, used) {
-      const { pool, holding: h, member, tokens } = ticket as Ticket
+      const t = ticket as Ticket
+      if (t.settled) return
+      t.settled = true
+      const { pool, holding: h, member, tokens } = t
       const change = used === undefined || !pool.limitsTokens ? 0 : tokens - used
       if (!h.expired) {
         if (member > 0) h.free.push(member)
