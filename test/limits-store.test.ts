@@ -583,7 +583,7 @@ describe.skipIf(!redis.available)('redis', () => {
         .filter((_, i) => i % 2 === 1)
         .map(Number)
       expect(scores).toHaveLength(2)
-      expect(scores[1]! - scores[0]!).toBe(5000)
+      expect(scores[1]! - scores[0]!).toBe(5001) // and 1 ms: Redis's clock is floored to the ms
       expect(await client.pttl(key)).toBeGreaterThan(60_000 + 5000)
 
       const second = store.acquire({ rules, id: 'a2', tokens: 0 })
@@ -729,6 +729,47 @@ describe.skipIf(!redis.available)('redis', () => {
           async () => expect(await state()).toEqual({ requests: 3, tokens: 100 + 30 + 250, leases: 1 }),
           2000,
         )
+        await client.quit()
+      })
+    })
+
+    describe('a check that times out here but runs in Redis later', () => {
+      /** Keeps Redis busy for 300 ms, as a slow command from anyone would. */
+      const busy = async () => {
+        const blocker = new Redis(url)
+        const lua = `local s = redis.call('TIME') local t0 = s[1] * 1e6 + s[2]
+          while true do local t = redis.call('TIME') if t[1] * 1e6 + t[2] - t0 > 300000 then break end end`
+        const done = blocker.eval(lua, 0).finally(() => blocker.quit())
+        await sleep(30) // running
+        return { done }
+      }
+
+      it.each([
+        // Request slots are taken back whole: the slot of the request that got the error as well.
+        { name: 'request slots', rule: { rpm: 1000 }, recorded: { r: 0 } },
+        {
+          name: 'a holding',
+          rule: { rpm: 1000, tpm: 100_000, concurrent: 100 },
+          recorded: { r: 1, c: 1, ts: 100 },
+        },
+      ])('gives back what $name it asked for', async ({ rule, recorded }) => {
+        const prefix = `${runPrefix}${randomUUID().slice(0, 8)}:`
+        const store = open({ prefix, aheadMs: 5000, timeoutMs: 50 })
+        await store.ready()
+        const blocked = await busy()
+        await expect(
+          Promise.resolve(store.acquire({ rules: only('late', rule), id: 'l1', tokens: 100 })),
+        ).rejects.toThrow()
+        await blocked.done
+        // The script ran after the timeout, recording the request and what it asked ahead. What was asked ahead
+        // must be gone; a holding's request keeps its own entries (as before: a timed-out check's record stays).
+        const client = new Redis(url)
+        const state = async () => ({
+          r: await client.zcard(`${prefix}late:r`),
+          ...(rule.concurrent ? { c: await client.zcard(`${prefix}late:c`) } : {}),
+          ...(rule.tpm ? { ts: Number(await client.get(`${prefix}late:ts`)) } : {}),
+        })
+        await eventually(async () => expect(await state()).toEqual(recorded), 2000)
         await client.quit()
       })
     })

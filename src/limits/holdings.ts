@@ -119,8 +119,10 @@ export interface Holdings {
  * settle theirs in the store. Requests are admitted before the stamps, so each is in the window a whole window
  * after it; no more run at once than leases recorded. Requests that find nothing on hand wait for a call in
  * flight that may bring a holding; those it cannot serve are then checked one by one, never behind a new ask,
- * so a holding is never granted behind checks already sent and none is stranded in a burst. The store grants
- * a holding only while twice its size is free, so near a limit every request is checked by the store.
+ * so a holding is never granted behind checks already sent, to wait unused through a burst. The store grants
+ * a holding only while twice its size is free after the request (per call: several instances can together hold
+ * more), so near a limit requests are checked by the store. A call that fails here (a timeout) may still run
+ * there: what it asked for is given back, behind it on the same connection.
  */
 export function holdings(options: HoldingsOptions): Holdings {
   const { check, giveBack, retoken } = options
@@ -185,9 +187,13 @@ export function holdings(options: HoldingsOptions): Holdings {
       if (pool.limitsTokens && h.tokens < tokens) continue
       if (pool.limitsConcurrency && h.free.length === 0) continue
       if (pool.limitsRequests) h.next++
-      h.tokens -= tokens
+      if (pool.limitsTokens) h.tokens -= tokens
       const member = pool.limitsConcurrency ? h.free.pop()! : 0
-      if ((pool.limitsRequests && h.next > h.last) || (pool.limitsTokens && h.tokens < tokens)) {
+      if (
+        (pool.limitsRequests && h.next > h.last) ||
+        (pool.limitsTokens && h.tokens < tokens) ||
+        (pool.limitsConcurrency && h.free.length === 0)
+      ) {
         pool.extra = Math.min(pool.cap, Math.max(1, pool.extra * 2)) // used up in time: bigger next time
       }
       const ticket: Ticket = { pool, holding: h, member, tokens, settled: false }
@@ -230,10 +236,16 @@ export function holdings(options: HoldingsOptions): Holdings {
         if (held && ask !== undefined) hold(pool, ask, until, decision)
         waiter?.resolve(decision)
         if (ask !== undefined) landed(pool)
+        else forgetIfIdle(pool)
       },
       (err) => {
         waiter?.reject(err)
-        if (ask === undefined) return
+        if (ask === undefined) return forgetIfIdle(pool)
+        // The call may still run in the store after timing out here: take back what it would record ahead
+        // (sent after it on the same connection, so it lands after it; a no-op if it never ran).
+        const members = Array.from({ length: ask.members }, (_, j) => j + 1)
+        giveBack(pool.rules, ask.id, 1, ask.slots, members)
+        if (ask.tokens > 0) retoken(pool.rules, ask.id, ask.tokens, 0)
         pool.busy = false
         // The store just failed: the requests waiting on this call get that answer.
         for (const w of pool.waiting.splice(0)) w.reject(err)

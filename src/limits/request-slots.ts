@@ -82,7 +82,9 @@ export interface RequestSlots {
  * after its call was sent, so its request is admitted no later than its stamp: the slot stays in the window a
  * full window after its request, and no window ever holds more than the limit. The cost is held slots:
  * unused ones are given back when they expire, and the store grants them only while twice as much room is
- * left, so near the limit every request is checked by the store itself and none is stranded here.
+ * left after the call's own (per call: several instances can together hold more), so near the limit requests
+ * are checked by the store itself. A call that fails here (a timeout) may still run there: its slots are given
+ * back, behind it on the same connection.
  */
 export function requestSlots(options: RequestSlotsOptions): RequestSlots {
   const { grant, giveBack } = options
@@ -148,9 +150,16 @@ export function requestSlots(options: RequestSlotsOptions): RequestSlots {
     } catch (err) {
       reply = Promise.reject(err)
     }
+    const extra = pool.extra
     const done = reply.then(
       (granted) => answered(pool, id, until, waiters, granted),
-      (err) => failed(pool, err),
+      (err) => {
+        // The call may still run in the store after timing out here: take back what it would record (sent
+        // after it on the same connection, so it lands after it). Its waiters get the error, so are not
+        // admitted by those slots anyway. One waiter and no extra is recorded under `id` alone: left as is.
+        if (!(waiters === 1 && extra === 0)) giveBack(pool.rules, id, 1, waiters + extra)
+        failed(pool, err)
+      },
     )
     inFlight.add(done)
     done.finally(() => inFlight.delete(done))

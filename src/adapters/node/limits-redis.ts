@@ -39,7 +39,11 @@ export type RedisLimits = LimitStore & {
 // Redis Cluster: all the keys of one call would have to share a hash slot (e.g. a `{tenant}` hash tag in
 // every scope); a single node or a replicated primary needs nothing.
 
-/** Every script's start: Redis's clock in ms, the window (ARGV[1]), and the oldest time still in it. */
+/**
+ * Every script's start: Redis's clock in ms, the window (ARGV[1]), and the oldest time still in it. The clock is
+ * floored to the ms, so whatever is stamped `ahead` for requests yet to come is stamped 1 ms further: a request
+ * taken locally just before `ahead` has passed is still within its stamp.
+ */
 const CLOCK = `
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -83,7 +87,7 @@ end
  * only if all pass. Then, if it was admitted (or alone) and every rule has room for twice the holding after
  * it, records the holding for requests yet to come (see `holdings`): `slots` request slots `hold:1`… and one
  * token reservation `hold:tokens`, both stamped `ahead` ms in the future, and `members` concurrency leases
- * `hold:1`…. Returns { allowed, denied rule (1-based, 0 if none), dimension (1 requests, 2 tokens,
+ * `hold:1`… that expire a whole lease after the holding does. Returns { allowed, denied rule (1-based, 0 if none), dimension (1 requests, 2 tokens,
  * 3 concurrent), retry after (-1 never), then limit, remaining, reset of requests and of tokens (limit -1 when
  * no rule has the dimension), remaining counted after the holding, and 1 if the holding was recorded }.
  */
@@ -207,10 +211,10 @@ end
 if held == 1 then
   local slots, members = {}, {}
   for j = 1, holdSlots do
-    slots[2 * j - 1], slots[2 * j] = now + ahead, holdId .. ':' .. j
+    slots[2 * j - 1], slots[2 * j] = now + ahead + 1, holdId .. ':' .. j
   end
   for j = 1, holdMembers do
-    members[2 * j - 1], members[2 * j] = now + lease, holdId .. ':' .. j
+    members[2 * j - 1], members[2 * j] = now + ahead + lease, holdId .. ':' .. j
   end
   local done = {}
   for i = 1, n do
@@ -218,19 +222,19 @@ if held == 1 then
     if ARGV[a + 1] ~= '' and holdSlots > 0 and not done[KEYS[k + 1]] then
       done[KEYS[k + 1]] = true
       redis.call('ZADD', KEYS[k + 1], unpack(slots))
-      keep(KEYS[k + 1], window + ahead)
+      keep(KEYS[k + 1], window + ahead + 1)
     end
     if ARGV[a + 2] ~= '' and holdTokens > 0 and not done[KEYS[k + 2]] then
       done[KEYS[k + 2]] = true
-      redis.call('ZADD', KEYS[k + 2], now + ahead, holdId .. ':' .. holdTokens)
+      redis.call('ZADD', KEYS[k + 2], now + ahead + 1, holdId .. ':' .. holdTokens)
       redis.call('INCRBY', KEYS[k + 3], holdTokens)
-      keep(KEYS[k + 2], window + ahead)
-      keep(KEYS[k + 3], window + ahead)
+      keep(KEYS[k + 2], window + ahead + 1)
+      keep(KEYS[k + 3], window + ahead + 1)
     end
     if ARGV[a + 3] ~= '' and holdMembers > 0 and not done[KEYS[k + 4]] then
       done[KEYS[k + 4]] = true
       redis.call('ZADD', KEYS[k + 4], unpack(members))
-      keep(KEYS[k + 4], lease)
+      keep(KEYS[k + 4], ahead + lease)
     end
   end
 end
@@ -304,7 +308,7 @@ if allowed then
     slots = { now, id }
   else
     for j = 1, nowSlots + aheadSlots do
-      slots[2 * j - 1] = j > nowSlots and now + ahead or now
+      slots[2 * j - 1] = j > nowSlots and now + ahead + 1 or now
       slots[2 * j] = id .. ':' .. j
     end
   end
@@ -313,7 +317,7 @@ if allowed then
     if #slots > 0 and not done[KEYS[i]] then
       done[KEYS[i]] = true
       redis.call('ZADD', KEYS[i], unpack(slots))
-      if redis.call('PTTL', KEYS[i]) < window + ahead then redis.call('PEXPIRE', KEYS[i], 2 * window + ahead) end
+      if redis.call('PTTL', KEYS[i]) < window + ahead + 1 then redis.call('PEXPIRE', KEYS[i], 2 * window + ahead + 1) end
     end
   end
 end
@@ -350,8 +354,8 @@ for i = 1, #KEYS, 3 do
     local time = redis.call('ZSCORE', KEYS[i], old)
     if time and tonumber(time) > cutoff then
       sumOf(KEYS[i], KEYS[i + 1])
+      redis.call('ZADD', KEYS[i], time, id .. ':' .. used) -- first: the key is never emptied, so keeps its TTL
       redis.call('ZREM', KEYS[i], old)
-      redis.call('ZADD', KEYS[i], time, id .. ':' .. used)
       redis.call('INCRBY', KEYS[i + 1], tonumber(used) - tonumber(reserved))
     end
   end
@@ -465,14 +469,17 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
         .limitsAcquire(rules.length * 4, ...args)
         .then((reply) => ({ decision: decode(rules, reply), held: reply[10] === 1 }))
     },
+    // Both are best effort and run from timers: they must never throw.
     giveBack(rules, id, from, to, members) {
       const slots: string[] = []
       for (let j = from; j <= to; j++) slots.push(`${id}:${j}`)
       const leases = members.map((j) => `${id}:${j}`)
       for (const rule of rules) {
         const { r, c } = argsOf(rule)
-        if (rule.rpm !== undefined && slots.length > 0) client.zrem(r, ...slots).catch(() => {})
-        if (rule.concurrent !== undefined && leases.length > 0) client.zrem(c, ...leases).catch(() => {})
+        try {
+          if (rule.rpm !== undefined && slots.length > 0) client.zrem(r, ...slots).catch(() => {})
+          if (rule.concurrent !== undefined && leases.length > 0) client.zrem(c, ...leases).catch(() => {})
+        } catch {}
       }
     },
     retoken(rules, id, from, to) {
@@ -482,7 +489,10 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
         const { t, ts, c } = argsOf(rule)
         keys.push(t, ts, c)
       }
-      client.limitsSettle(keys.length, ...keys, windowMs, id, from, to).catch(() => {})
+      if (keys.length === 0) return
+      try {
+        client.limitsSettle(keys.length, ...keys, windowMs, id, from, to).catch(() => {})
+      } catch {}
     },
   })
 
@@ -503,7 +513,11 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
     giveBack(rules, id, from, to) {
       const members: string[] = []
       for (let j = from; j <= to; j++) members.push(`${id}:${j}`)
-      for (const rule of rules) client.zrem(argsOf(rule).r, ...members).catch(() => {})
+      for (const rule of rules) {
+        try {
+          client.zrem(argsOf(rule).r, ...members).catch(() => {})
+        } catch {} // best effort, from timers: never throws
+      }
     },
   })
 
