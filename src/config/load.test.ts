@@ -39,6 +39,12 @@ describe('parseConfig', () => {
     expect(config.server.max_body).toBe(512 * 1024)
   })
 
+  it('reads limits.prefetch as a duration, 250 ms unless set', () => {
+    expect(parseConfig('{}', {}).limits.prefetch).toBe(250)
+    expect(parseConfig('limits: { prefetch: 1s }', {}).limits.prefetch).toBe(1000)
+    expect(parseConfig('limits: { prefetch: 0 }', {}).limits.prefetch).toBe(0)
+  })
+
   it('names the path of an unknown provider', () => {
     const text = `${minimal}
   - key: mk-other-0123
@@ -75,6 +81,8 @@ models:
     expect(problems('server: { port: "x" }')[0]).toMatch(/^server\.port: /)
     expect(problems('providers: [{ id: a, type: nope }]')[0]).toMatch(/^providers\[0\]\.type: /)
     expect(problems('server: [')[0]).toMatch(/^not valid YAML/)
+    expect(problems('limits: { prefetch: soon }')[0]).toMatch(/^limits\.prefetch: expected a duration/)
+    expect(problems('limits: { prefetch: -1 }')[0]).toMatch(/^limits\.prefetch: /)
   })
 
   it('checks presets: azure needs a base_url and an api_version; hosted presets need a key', () => {

@@ -1,3 +1,4 @@
+import { type AheadOptions, aheadCap, aheadSettings, unref } from './ahead.js'
 import type { Decision, LimitRule } from './store.js'
 
 /** A holding asked of the store alongside a check: request slots, tokens and concurrency members. */
@@ -12,7 +13,7 @@ export interface HoldingAsk {
   aheadMs: number
 }
 
-export interface HoldingsOptions {
+export interface HoldingsOptions extends AheadOptions {
   /**
    * The store's atomic check of one request (none when `alone`), which also records `ask` if every rule has
    * room for twice it afterwards. Its decision's remaining counts the holding as used.
@@ -34,12 +35,6 @@ export interface HoldingsOptions {
   ): void
   /** Re-records a holding's token reservation: `id:from` becomes `id:to`. In order, after what came before. */
   retoken(rules: readonly LimitRule[], id: string, from: number, to: number): void
-  /** How long a holding serves requests (default 250 ms); 0 asks for none. */
-  aheadMs?: number
-  /** The most requests one holding serves (default 64), at most a fiftieth of the smallest rpm. */
-  maxExtra?: number
-  /** A millisecond clock (default `performance.now`). */
-  now?: () => number
 }
 
 /** What a holding left on hand. Tokens may run below zero when requests used more than they reserved. */
@@ -126,9 +121,7 @@ export interface Holdings {
  */
 export function holdings(options: HoldingsOptions): Holdings {
   const { check, giveBack, retoken } = options
-  const aheadMs = options.aheadMs ?? 250
-  const maxExtra = aheadMs > 0 ? (options.maxExtra ?? 64) : 0
-  const clock = options.now ?? (() => performance.now())
+  const { aheadMs, maxExtra, clock } = aheadSettings(options)
   const pools = new Map<string, Pool>()
   const inFlight = new Set<Promise<void>>()
   const tickets = new WeakSet<Ticket>()
@@ -139,7 +132,7 @@ export function holdings(options: HoldingsOptions): Holdings {
     const smallest = (of: (r: LimitRule) => number | undefined) => {
       let min = Number.POSITIVE_INFINITY
       for (const rule of rules) min = Math.min(min, of(rule) ?? Number.POSITIVE_INFINITY)
-      return min === Number.POSITIVE_INFINITY ? undefined : Math.floor(min / 50)
+      return min === Number.POSITIVE_INFINITY ? undefined : aheadCap(min)
     }
     const rpmCap = smallest((r) => r.rpm)
     const tokenCap = smallest((r) => r.tpm)
@@ -372,9 +365,4 @@ export function holdings(options: HoldingsOptions): Holdings {
       pools.clear()
     },
   }
-}
-
-/** Lets the process exit with a holding's timer pending (Node); elsewhere timers have no such hold. */
-function unref(timer: ReturnType<typeof setTimeout>) {
-  ;(timer as { unref?: () => void }).unref?.()
 }

@@ -1,3 +1,4 @@
+import { type AheadOptions, aheadCap, aheadSettings, unref } from './ahead.js'
 import type { Decision, LimitRule } from './store.js'
 
 /** What one store call answered: its decision, and the slots it recorded now and ahead. */
@@ -10,7 +11,7 @@ export interface SlotGrant {
   ahead: number
 }
 
-export interface RequestSlotsOptions {
+export interface RequestSlotsOptions extends AheadOptions {
   /**
    * One atomic check in every rule: records `waiters` slots now (as many as fit) and, while room allows, up to
    * `extra` more stamped `aheadMs` in the future. Denies, recording nothing, only when not one slot fits.
@@ -24,12 +25,6 @@ export interface RequestSlotsOptions {
   ): Promise<SlotGrant>
   /** Removes slots recorded ahead and never used, `id:from` … `id:to`, from every rule. Best effort. */
   giveBack(rules: readonly LimitRule[], id: string, from: number, to: number): void
-  /** How long a slot recorded ahead may wait for its request; 0 records none ahead (default 250). */
-  aheadMs?: number
-  /** The most slots one call records ahead (default 64), and at most a fiftieth of the smallest rpm. */
-  maxExtra?: number
-  /** A millisecond clock (default `performance.now`). */
-  now?: () => number
 }
 
 /** Slots recorded ahead by one grant, handed out here until `until`. */
@@ -88,9 +83,7 @@ export interface RequestSlots {
  */
 export function requestSlots(options: RequestSlotsOptions): RequestSlots {
   const { grant, giveBack } = options
-  const aheadMs = options.aheadMs ?? 250
-  const maxExtra = aheadMs > 0 ? (options.maxExtra ?? 64) : 0
-  const clock = options.now ?? (() => performance.now())
+  const { aheadMs, maxExtra, clock } = aheadSettings(options)
   const pools = new Map<string, Pool>()
   const inFlight = new Set<Promise<void>>()
 
@@ -99,7 +92,7 @@ export function requestSlots(options: RequestSlotsOptions): RequestSlots {
     if (pool === undefined) {
       let smallest = Number.POSITIVE_INFINITY
       for (const rule of rules) smallest = Math.min(smallest, rule.rpm ?? 0)
-      const cap = Math.min(maxExtra, Math.floor(smallest / 50))
+      const cap = Math.min(maxExtra, aheadCap(smallest))
       pool = { key, rules, leases: [], waiting: [], busy: false, extra: Math.min(cap, 1), cap }
       pools.set(key, pool)
     }
@@ -251,9 +244,4 @@ export function requestSlots(options: RequestSlotsOptions): RequestSlots {
       pools.clear()
     },
   }
-}
-
-/** Lets the process exit with a lease timer pending (Node); elsewhere timers have no such hold. */
-function unref(timer: ReturnType<typeof setTimeout>) {
-  ;(timer as { unref?: () => void }).unref?.()
 }

@@ -458,6 +458,14 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
     return args
   }
 
+  /** Removes members from a key, best effort: called from timers, so it never throws or rejects unhandled. */
+  const removeQuietly = (key: string, members: string[]) => {
+    if (members.length === 0) return
+    try {
+      client.zrem(key, ...members).catch(() => {})
+    } catch {}
+  }
+
   /** The other checks go through here: from holdings of slots, tokens and leases, when the rules allow. */
   const held = holdings({
     aheadMs: options.aheadMs,
@@ -471,15 +479,11 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
     },
     // Both are best effort and run from timers: they must never throw.
     giveBack(rules, id, from, to, members) {
-      const slots: string[] = []
-      for (let j = from; j <= to; j++) slots.push(`${id}:${j}`)
+      const slots = numbered(id, from, to)
       const leases = members.map((j) => `${id}:${j}`)
       for (const rule of rules) {
-        const { r, c } = argsOf(rule)
-        try {
-          if (rule.rpm !== undefined && slots.length > 0) client.zrem(r, ...slots).catch(() => {})
-          if (rule.concurrent !== undefined && leases.length > 0) client.zrem(c, ...leases).catch(() => {})
-        } catch {}
+        if (rule.rpm !== undefined) removeQuietly(argsOf(rule).r, slots)
+        if (rule.concurrent !== undefined) removeQuietly(argsOf(rule).c, leases)
       }
     },
     retoken(rules, id, from, to) {
@@ -511,13 +515,8 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
       }))
     },
     giveBack(rules, id, from, to) {
-      const members: string[] = []
-      for (let j = from; j <= to; j++) members.push(`${id}:${j}`)
-      for (const rule of rules) {
-        try {
-          client.zrem(argsOf(rule).r, ...members).catch(() => {})
-        } catch {} // best effort, from timers: never throws
-      }
+      const slots = numbered(id, from, to)
+      for (const rule of rules) removeQuietly(argsOf(rule).r, slots)
     },
   })
 
@@ -588,4 +587,11 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
       await connection.close()
     },
   }
+}
+
+/** The members `id:from` … `id:to` that slots or leases taken ahead are recorded under. */
+function numbered(id: string, from: number, to: number): string[] {
+  const members: string[] = []
+  for (let j = from; j <= to; j++) members.push(`${id}:${j}`)
+  return members
 }
