@@ -731,6 +731,40 @@ describe.skipIf(!redis.available)('redis', () => {
         )
         await client.quit()
       })
+
+      it('a re-record of a holding lost with the connection is made good by the next one', async () => {
+        const proxy = await tcpProxy(new URL(url))
+        const prefix = `${runPrefix}${randomUUID().slice(0, 8)}:`
+        const client = new Redis(url)
+        try {
+          const store = open({ url: proxy.url, prefix, aheadMs: 5000, maxBackoffMs: 20 })
+          await store.ready()
+          const lost = only('lost', { tpm: 100_000 })
+          const tokens = async () => Number(await client.get(`${prefix}lost:ts`))
+          await store.acquire({ rules: lost, id: 'c1', tokens: 100 }) // and a holding of 100 tokens
+          const c2 = store.acquire({ rules: lost, id: 'c2', tokens: 50 }) as Decision
+          const c3 = store.acquire({ rules: lost, id: 'c3', tokens: 50 }) as Decision // used up: another is asked for
+          expect([c2.ticket, c3.ticket]).not.toContain(undefined)
+          await eventually(async () => expect(await tokens()).toBe(100 + 100 + 100), 2000)
+
+          // c2 used 200 of its 50: the holding's reservation must go from 100 to 250 now, but the connection is gone.
+          await proxy.close()
+          await store.settle({ rules: lost, id: 'c2', reserved: 50, used: 200, ticket: c2.ticket })
+          await sleep(20)
+          await proxy.reopen()
+          await eventually(() => store.ping(), 3000)
+          expect(await tokens()).toBe(300) // still 100: the raise was lost
+
+          // c3 used none: 50 back to the holding. At close the reservation is re-recorded at 200 (c2 and c3), found
+          // under the amount it stood at before the lost raise; the second holding, unused, goes back whole.
+          await store.settle({ rules: lost, id: 'c3', reserved: 50, used: 0, ticket: c3.ticket })
+          await store.close!()
+          expect(await tokens()).toBe(100 + 200 + 0)
+        } finally {
+          await client.quit()
+          await proxy.close()
+        }
+      })
     })
 
     describe('a check that times out here but runs in Redis later', () => {

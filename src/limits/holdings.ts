@@ -33,8 +33,11 @@ export interface HoldingsOptions extends AheadOptions {
     to: number,
     members: readonly number[],
   ): void
-  /** Re-records a holding's token reservation: `id:from` becomes `id:to`. In order, after what came before. */
-  retoken(rules: readonly LimitRule[], id: string, from: number, to: number): void
+  /**
+   * Re-records a holding's token reservation at `to`: whichever of `id:from[0]`, `id:from[1]`… is in the window
+   * becomes `id:to`. In order, after what came before; resolves once recorded, rejects if that is unknown.
+   */
+  retoken(rules: readonly LimitRule[], id: string, from: readonly number[], to: number): Promise<void>
 }
 
 /** What a holding left on hand. Tokens may run below zero when requests used more than they reserved. */
@@ -47,8 +50,15 @@ interface Holding {
   next: number
   last: number
   tokens: number
-  /** The tokens its reservation in the window stands at now. */
+  /** The tokens its reservation in the window stands at, once the re-records sent have landed. */
   block: number
+  /**
+   * Other tokens the reservation may stand at: those a failed re-record was sent from (it may not have run),
+   * each with the number of that re-record. A later one that lands finds the reservation under any of them.
+   */
+  maybe: { tokens: number; sent: number }[]
+  /** Re-records sent so far. */
+  sent: number
   free: number[]
   requests: { limit: number; remaining: number } | undefined
   tokenState: { limit: number; remaining: number } | undefined
@@ -238,7 +248,7 @@ export function holdings(options: HoldingsOptions): Holdings {
         // (sent after it on the same connection, so it lands after it; a no-op if it never ran).
         const members = Array.from({ length: ask.members }, (_, j) => j + 1)
         giveBack(pool.rules, ask.id, 1, ask.slots, members)
-        if (ask.tokens > 0) retoken(pool.rules, ask.id, ask.tokens, 0)
+        if (ask.tokens > 0) retoken(pool.rules, ask.id, [ask.tokens], 0).catch(() => {})
         pool.busy = false
         // The store just failed: the requests waiting on this call get that answer.
         for (const w of pool.waiting.splice(0)) w.reject(err)
@@ -260,6 +270,8 @@ export function holdings(options: HoldingsOptions): Holdings {
       last: ask.slots,
       tokens: ask.tokens,
       block: ask.tokens,
+      maybe: [],
+      sent: 0,
       free: Array.from({ length: ask.members }, (_, j) => ask.members - j),
       requests: decision.requests && {
         limit: decision.requests.limit,
@@ -296,12 +308,35 @@ export function holdings(options: HoldingsOptions): Holdings {
     if (unusedSlots > 0 || h.free.length > 0) giveBack(pool.rules, h.id, h.next, h.last, h.free)
     h.free = []
     if (pool.limitsTokens && h.tokens !== 0) {
-      retoken(pool.rules, h.id, h.block, h.block - h.tokens)
-      h.block -= h.tokens
+      rerecord(pool, h, h.block - h.tokens)
       h.tokens = 0
     }
     if (unusedSlots > 0) pool.extra = Math.min(pool.cap, Math.max(1, pool.extra - unusedSlots))
     forgetIfIdle(pool)
+  }
+
+  /**
+   * Re-records a holding's reservation at `to` tokens. A re-record that fails may not have run, so the next one
+   * looks for the reservation under every amount it may stand at: a lost one is made good by the next. Calls on
+   * one connection land in order, so one that lands has seen every earlier one land or fail for good.
+   */
+  const rerecord = (pool: Pool, h: Holding, to: number) => {
+    const from = [h.block]
+    for (const m of h.maybe) if (!from.includes(m.tokens)) from.push(m.tokens)
+    h.block = to
+    const sent = ++h.sent
+    retoken(pool.rules, h.id, from, to).then(
+      () => {
+        h.maybe = h.maybe.filter((m) => m.sent > sent)
+      },
+      () => {
+        for (const tokens of from) {
+          const known = h.maybe.find((m) => m.tokens === tokens)
+          if (known === undefined) h.maybe.push({ tokens, sent })
+          else known.sent = Math.max(known.sent, sent)
+        }
+      },
+    )
   }
 
   const forgetIfIdle = (pool: Pool) => {
@@ -342,17 +377,13 @@ export function holdings(options: HoldingsOptions): Holdings {
         h.tokens += change
         if (h.tokens < 0) {
           // It used more than it reserved and the holding cannot cover it: the store must count it now.
-          retoken(pool.rules, h.id, h.block, h.block - h.tokens)
-          h.block -= h.tokens
+          rerecord(pool, h, h.block - h.tokens)
           h.tokens = 0
         }
         return
       }
       if (member > 0) giveBack(pool.rules, h.id, 1, 0, [member])
-      if (change !== 0) {
-        retoken(pool.rules, h.id, h.block, h.block - change)
-        h.block -= change
-      }
+      if (change !== 0) rerecord(pool, h, h.block - change)
     },
     async close() {
       while (inFlight.size > 0) await Promise.all(inFlight)

@@ -341,22 +341,28 @@ return { 0, deniedAt, 1, retry, rl, rr, rs, -1, 0, 0, 0, 0 }
 `
 
 /**
- * KEYS: per rule its scope's :t :ts :c. ARGV: window, id, reserved, used ('' keeps the reservation).
+ * KEYS: per rule its scope's :t :ts :c. ARGV: window, id, reserved, used ('' keeps the reservation), then any
+ * other amounts the reservation may stand at (a holding's, after a re-record that failed).
  * Releases the lease and, where the reservation is still in the window, replaces it with the tokens used.
  * Idempotent: a second settle finds neither the lease nor the `id:reserved` member.
  */
 const SETTLE = `${LIB}
-local id, reserved, used = ARGV[2], ARGV[3], ARGV[4]
-local old = id .. ':' .. reserved
+local id, used = ARGV[2], ARGV[4]
+local olds = { ARGV[3] }
+for a = 5, #ARGV do olds[#olds + 1] = ARGV[a] end
 for i = 1, #KEYS, 3 do
   redis.call('ZREM', KEYS[i + 2], id)
-  if used ~= '' and used ~= reserved then
-    local time = redis.call('ZSCORE', KEYS[i], old)
-    if time and tonumber(time) > cutoff then
-      sumOf(KEYS[i], KEYS[i + 1])
-      redis.call('ZADD', KEYS[i], time, id .. ':' .. used) -- first: the key is never emptied, so keeps its TTL
-      redis.call('ZREM', KEYS[i], old)
-      redis.call('INCRBY', KEYS[i + 1], tonumber(used) - tonumber(reserved))
+  if used ~= '' then
+    for _, reserved in ipairs(olds) do
+      local old = id .. ':' .. reserved
+      local time = reserved ~= used and redis.call('ZSCORE', KEYS[i], old)
+      if time and tonumber(time) > cutoff then
+        sumOf(KEYS[i], KEYS[i + 1])
+        redis.call('ZADD', KEYS[i], time, id .. ':' .. used) -- first: the key is never emptied, so keeps its TTL
+        redis.call('ZREM', KEYS[i], old)
+        redis.call('INCRBY', KEYS[i + 1], tonumber(used) - tonumber(reserved))
+        break
+      end
     end
   end
 end
@@ -477,7 +483,7 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
         .limitsAcquire(rules.length * 4, ...args)
         .then((reply) => ({ decision: decode(rules, reply), held: reply[10] === 1 }))
     },
-    // Both are best effort and run from timers: they must never throw.
+    // Both run from timers: they never throw (a failed re-record rejects; holdings makes it good later).
     giveBack(rules, id, from, to, members) {
       const slots = numbered(id, from, to)
       const leases = members.map((j) => `${id}:${j}`)
@@ -493,10 +499,13 @@ export function redisLimits(options: RedisLimitsOptions): RedisLimits {
         const { t, ts, c } = argsOf(rule)
         keys.push(t, ts, c)
       }
-      if (keys.length === 0) return
+      if (keys.length === 0) return Promise.resolve()
       try {
-        client.limitsSettle(keys.length, ...keys, windowMs, id, from, to).catch(() => {})
-      } catch {}
+        const args = [...keys, windowMs, id, from[0] ?? to, to, ...from.slice(1)]
+        return client.limitsSettle(keys.length, ...args).then(() => {})
+      } catch (err) {
+        return Promise.reject(err)
+      }
     },
   })
 
