@@ -1,9 +1,9 @@
 // `meridian sim`: an OpenAI-compatible upstream for tests, demos and load tests, which also speaks
 // Anthropic's and Gemini's APIs on their own paths (sim-dialects.ts). It is the "direct" baseline of the
 // latency benchmark, so it is raw node:http with no framework: per-request state lives on an IncomingMessage
-// subclass and every listener is a module-level function, so a request allocates no closures; non-stream
-// bodies go out in one end() with a content-length.
-import { createServer, type IncomingHttpHeaders, IncomingMessage, type ServerResponse } from 'node:http'
+// subclass (sim-exchange.ts) and every listener is a module-level function, so a request allocates no
+// closures; non-stream bodies go out in one end() with a content-length. Streams are paced in sim-stream.ts.
+import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
   applyBehaviourPatch,
@@ -12,7 +12,7 @@ import {
   type SimBehaviour,
 } from '../../sim/behaviour.js'
 import { chatCompletion, chatRequestProblem, planChat } from '../../sim/chat.js'
-import { type ChatStreamFrames, chatStreamFrames } from '../../sim/chat-stream.js'
+import { chatStreamFrames } from '../../sim/chat-stream.js'
 import { embeddingList, embeddingsRequestProblem } from '../../sim/embeddings.js'
 import { errorEnvelope, type JsonObject, modelList, modelObject } from '../../sim/wire.js'
 import {
@@ -20,19 +20,33 @@ import {
   authFailure,
   DEFAULT_ANTHROPIC_MODELS,
   DEFAULT_GEMINI_MODELS,
-  type DialectRoute,
-  dialectRoute,
   notFound,
   presentedKey,
-  primaryDialect,
   requestProblem,
   routeKind,
   SIM_DIALECTS,
   type SimDialect,
-  speaks,
   statusError,
-  type WireDialect,
 } from './sim-dialects.js'
+import {
+  classify,
+  Exchange,
+  ROUTE_CHAT,
+  ROUTE_DIALECT,
+  ROUTE_EMBEDDINGS,
+  ROUTE_MODEL,
+  ROUTE_MODELS,
+  ROUTE_NOT_FOUND,
+  ROUTE_OTHER,
+  ROUTE_SIM,
+  type SimState,
+  type SimStats,
+  sendError,
+  sendJson,
+} from './sim-exchange.js'
+import { startStream } from './sim-stream.js'
+
+export type { SimLastRequest, SimStats } from './sim-exchange.js'
 
 export interface SimOptions {
   /** Default 127.0.0.1. */
@@ -62,47 +76,6 @@ export interface SimOptions {
   now?: () => number
 }
 
-export interface SimLastRequest {
-  method: string
-  /** The path with its query string. */
-  path: string
-  /** All headers, lowercased, as sent. */
-  headers: IncomingHttpHeaders
-  /** The parsed JSON body, or null when there was none or it did not parse. */
-  body: unknown
-}
-
-export interface SimStats {
-  /** Every /v1, /v1beta (Gemini) and Azure (/openai/deployments/…) request. */
-  requests: number
-  /** Chat completions, Anthropic messages and Gemini generate/streamGenerateContent. */
-  chat: number
-  embeddings: number
-  models: number
-  /** SSE responses started. */
-  streams: number
-  /** Error bodies sent on the counted paths, in any dialect. */
-  errors: number
-  /** Sockets reset by `reset_rate`. */
-  resets: number
-  /** Streams whose socket `drop_after_chunks` destroyed. */
-  drops: number
-  /**
-   * Requests whose client went away before the response finished: during any delay (`latency_ms`, `slow_ms`,
-   * `ttft_ms`, `chunk_gap_ms`) or a stalled stream.
-   */
-  aborted: number
-  /** Requests in flight; live, so `reset()` leaves it alone. */
-  active: number
-  /**
-   * The requests `requests` counts, by the last 4 characters of the key each presented, accepted or not
-   * (`none` without one), e.g. `{ "cdef": 3, "1234": 1 }`: which key a gateway sent, never the whole key
-   * (unless it is 4 characters or fewer).
-   */
-  keys: Record<string, number>
-  last_request: SimLastRequest | null
-}
-
 export interface SimServer {
   /** e.g. `http://127.0.0.1:9100`, without a trailing slash. */
   url: string
@@ -121,67 +94,6 @@ export const DEFAULT_SIM_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4o', '
 
 // Model objects carry a fixed `created` so the models list is byte-stable.
 const MODELS_CREATED = 1_700_000_000
-
-interface SimState {
-  behaviour: SimBehaviour
-  readonly initial: SimBehaviour
-  /** The accepted keys, or null when any key (or none) will do. */
-  readonly keys: ReadonlySet<string> | null
-  readonly models: Readonly<Record<WireDialect, readonly string[]>>
-  readonly now: () => number
-  readonly dialect: SimDialect
-  stats: SimStats
-  sequence: number
-  /** Chat and embeddings requests since start or reset, in arrival order: what `fail_every` and `slow_every` count. */
-  counted: number
-}
-
-const ROUTE_OTHER = 0
-const ROUTE_NOT_FOUND = 1
-const ROUTE_CHAT = 2
-const ROUTE_EMBEDDINGS = 3
-const ROUTE_MODELS = 4
-const ROUTE_MODEL = 5
-const ROUTE_SIM = 6
-const ROUTE_DIALECT = 7
-
-/**
- * One request and its response's state. Node builds it for us (createServer's IncomingMessage option), so
- * the listeners below find everything on `this` and no per-request closure is needed. Field names are
- * prefixed so they cannot shadow IncomingMessage's own.
- */
-class Exchange extends IncomingMessage {
-  simState: SimState | null = null
-  simReply: ServerResponse<Exchange> | null = null
-  simRoute = ROUTE_OTHER
-  /** The Azure deployment (which is the model) or the id of `GET /v1/models/{id}`. */
-  simArg: string | null = null
-  simAzure = false
-  /** The Anthropic or Gemini operation, when `simRoute` is ROUTE_DIALECT (or a 404 under their paths). */
-  simDialect: DialectRoute | null = null
-  /** The API whose error shape (and auth) this request gets. */
-  simWire: WireDialect = 'openai'
-  simQuery = ''
-  /** The key presented (see `presentedKey`), in full: auth checks it; the stats keep its last 4 characters. */
-  simKey: string | null = null
-  simText = ''
-  simBody: unknown = null
-  simBadJson = false
-  /** Its chat or embeddings ordinal since start or reset (1, 2, …), or 0 when it is not counted. */
-  simOrdinal = 0
-  /** The sim destroyed the socket itself (`reset_rate`, `drop_after_chunks`): not a client abort. */
-  simCut = false
-  simTimer: ReturnType<typeof setTimeout> | null = null
-  // Streaming: the SSE frames, the next to write, and where content chunks sit among them.
-  simFrames: string[] | null = null
-  simNext = 0
-  simWaited = -1
-  simContentStart = 0
-  simContentEnd = 0
-  simStallAt = -1
-  simDropAt = -1
-  simGapMs = 0
-}
 
 function freshStats(active: number): SimStats {
   return {
@@ -326,64 +238,6 @@ function onRequest(sim: SimState, ex: Exchange, res: ServerResponse<Exchange>): 
   ex.setEncoding('utf8')
   ex.on('data', onData)
   ex.on('end', onEnd)
-}
-
-/** Sets the route; returns whether this is an upstream (/v1, /v1beta or Azure) request that the stats count. */
-function classify(ex: Exchange, path: string, method: string): boolean {
-  const dialect = ex.simState!.dialect
-  const routed = dialectRoute(path, method, dialect, ex.headers)
-  if (routed !== null) {
-    ex.simDialect = routed
-    ex.simWire = routed.dialect
-    ex.simRoute = routed.op === null ? ROUTE_NOT_FOUND : ROUTE_DIALECT
-    return true
-  }
-  ex.simWire = primaryDialect(dialect)
-  if (path.startsWith('/sim/')) {
-    ex.simRoute = ROUTE_SIM
-    return false
-  }
-  if (!speaks(dialect, 'openai')) {
-    // Anthropic shares /v1 with OpenAI: its other /v1 paths are its own 404s, counted like OpenAI's.
-    if (dialect !== 'anthropic' || !path.startsWith('/v1/')) return false
-    ex.simRoute = ROUTE_NOT_FOUND
-    return true
-  }
-  if (path.startsWith('/v1/')) {
-    if (path === '/v1/chat/completions') ex.simRoute = method === 'POST' ? ROUTE_CHAT : ROUTE_NOT_FOUND
-    else if (path === '/v1/embeddings') ex.simRoute = method === 'POST' ? ROUTE_EMBEDDINGS : ROUTE_NOT_FOUND
-    else if (path === '/v1/models') ex.simRoute = method === 'GET' ? ROUTE_MODELS : ROUTE_NOT_FOUND
-    else if (path.startsWith('/v1/models/') && method === 'GET') {
-      ex.simArg = decodeSegment(path.slice('/v1/models/'.length))
-      ex.simRoute = ex.simArg === null ? ROUTE_NOT_FOUND : ROUTE_MODEL
-    } else ex.simRoute = ROUTE_NOT_FOUND
-    return true
-  }
-  if (path.startsWith('/openai/deployments/')) {
-    const rest = path.slice('/openai/deployments/'.length)
-    const slash = rest.indexOf('/')
-    const deployment = slash > 0 ? decodeSegment(rest.slice(0, slash)) : null
-    const operation = slash > 0 ? rest.slice(slash) : ''
-    ex.simAzure = true
-    ex.simArg = deployment
-    if (deployment !== null && method === 'POST' && operation === '/chat/completions')
-      ex.simRoute = ROUTE_CHAT
-    else if (deployment !== null && method === 'POST' && operation === '/embeddings') {
-      ex.simRoute = ROUTE_EMBEDDINGS
-    } else ex.simRoute = ROUTE_NOT_FOUND
-    return true
-  }
-  return false
-}
-
-function decodeSegment(segment: string): string | null {
-  try {
-    const decoded = decodeURIComponent(segment)
-    // Slashes are allowed: OpenAI-compatible providers name models like `meta-llama/Llama-3.1-8B`.
-    return decoded === '' ? null : decoded
-  } catch {
-    return null
-  }
 }
 
 function onData(this: Exchange, chunk: string): void {
@@ -536,120 +390,6 @@ function answerDialect(ex: Exchange, sim: SimState): void {
   const answered = answer(route, ex.simBody as JsonObject, ex.simQuery, sim.behaviour.chunks, models)
   if (answered.stream === undefined) sendJson(ex, 200, answered.json)
   else startStream(ex, sim, answered.stream, answered.contentType)
-}
-
-function startStream(
-  ex: Exchange,
-  sim: SimState,
-  stream: ChatStreamFrames,
-  contentType = 'text/event-stream',
-): void {
-  const { frames, contentStart, contentEnd } = stream
-  const behaviour = sim.behaviour
-  ex.simFrames = frames
-  ex.simContentStart = contentStart
-  ex.simContentEnd = contentEnd
-  ex.simGapMs = behaviour.chunk_gap_ms
-  const stall = behaviour.stall_after_chunks
-  // A stall past the last content chunk holds back the finish chunk: the stream never completes.
-  ex.simStallAt = stall === null ? -1 : Math.min(contentStart + stall, contentEnd)
-  // A drop of 0 comes right after the head, before even the role (or message_start) frames.
-  const drop = behaviour.drop_after_chunks
-  ex.simDropAt = drop === null ? -1 : drop === 0 ? 0 : Math.min(contentStart + drop, contentEnd)
-  sim.stats.streams++
-  const res = ex.simReply!
-  res.writeHead(200, {
-    'content-type': contentType,
-    'cache-control': 'no-cache',
-    'x-request-id': requestId(sim),
-  })
-  if (behaviour.ttft_ms > 0) {
-    // The head is due now (after latency_ms); only the first chunk waits.
-    res.flushHeaders()
-    ex.simTimer = setTimeout(pump, behaviour.ttft_ms, ex)
-  } else pump(ex)
-}
-
-/**
- * Writes every frame that is due, in one write: the role chunks and the first content chunk at once, then
- * each later content chunk after `chunk_gap_ms`, and the finish, usage and [DONE] frames right after the
- * last content chunk. A frame is written as soon as it is due, never held back.
- */
-function pump(ex: Exchange): void {
-  ex.simTimer = null
-  const res = ex.simReply!
-  const frames = ex.simFrames
-  if (frames === null || res.destroyed) return
-  let out = ''
-  let i = ex.simNext
-  while (i < frames.length) {
-    if (i === ex.simDropAt) {
-      ex.simNext = i
-      drop(ex, res, out)
-      return
-    }
-    if (i === ex.simStallAt) {
-      // Hold the connection open, sending nothing, until the client gives up (or close() destroys it).
-      ex.simNext = i
-      if (out !== '') res.write(out)
-      return
-    }
-    if (ex.simGapMs > 0 && i > ex.simContentStart && i < ex.simContentEnd && ex.simWaited !== i) {
-      ex.simNext = i
-      ex.simWaited = i
-      if (out !== '') res.write(out)
-      ex.simTimer = setTimeout(pump, ex.simGapMs, ex)
-      return
-    }
-    out += frames[i]
-    i++
-  }
-  ex.simNext = i
-  res.end(out)
-}
-
-/**
- * `drop_after_chunks`: writes what is due (the head at least), then destroys the socket once that is on the
- * wire, so the client sees the chunks, then the connection end without the stream's end.
- */
-function drop(ex: Exchange, res: ServerResponse<Exchange>, out: string): void {
-  ex.simCut = true
-  ex.simFrames = null
-  ex.simState!.stats.drops++
-  // A fault path: the one closure here is not on the hot path.
-  res.write(out, () => res.destroy())
-}
-
-function requestId(sim: SimState): string {
-  sim.sequence++
-  return `req_sim_${sim.sequence}`
-}
-
-function sendJson(ex: Exchange, status: number, value: unknown, retryAfter: number | null = null): void {
-  const body = JSON.stringify(value)
-  const res = ex.simReply!
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'x-request-id': requestId(ex.simState!),
-  }
-  if (retryAfter !== null) headers['retry-after'] = String(retryAfter)
-  res.writeHead(status, headers)
-  res.end(body)
-}
-
-/**
- * An error on an upstream path: counted, and a 429 says when to retry, as OpenAI's and Anthropic's do (after
- * 1 s, or `retry_after_s`, which a 503 then carries too).
- */
-function sendError(ex: Exchange, status: number, body: unknown): void {
-  const sim = ex.simState!
-  sim.stats.errors++
-  const wait = sim.behaviour.retry_after_s
-  let retryAfter: number | null = null
-  if (status === 429) retryAfter = wait ?? 1
-  else if (status === 503) retryAfter = wait
-  sendJson(ex, status, body, retryAfter)
 }
 
 /** /sim/*: the control plane, without auth and without counting in the stats. */
