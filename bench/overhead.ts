@@ -1,10 +1,11 @@
 /**
- * What does Meridian add to a request? `meridian sim` at 0 ms, measured in one run: direct, through a bare
- * undici proxy (the floor for any Node proxy), through Meridian, and through the open-source Portkey gateway
- * when it is installed (`npm run bench:portkey-install`). Columns are measured in rounds, interleaved, with
- * fresh processes each round, so machine noise and process placement fall on all of them alike.
+ * What does Meridian add to a request? `meridian sim` at 0 ms, measured in one run: direct, through a TCP pipe
+ * (the hop alone, no HTTP), through a bare undici proxy (the floor for any Node HTTP proxy), through Meridian,
+ * and through the open-source Portkey gateway when it is installed (`npm run bench:portkey-install`). Columns
+ * are measured in rounds, interleaved, with fresh processes each round, so machine noise and process placement
+ * fall on all of them alike. Where /proc is readable, each server's CPU time per sequential request is read too.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -20,6 +21,8 @@ interface Column {
   /** Extra request headers this column needs (Portkey is told where the upstream is by headers). */
   headers?: Record<string, string>
   seq: number[]
+  /** CPU time (user and system, all threads) the server spent per sequential request, in ms, per round. */
+  cpu: number[]
   ttfb: number[]
   conc: number[]
   rps: number[]
@@ -50,7 +53,7 @@ export async function overhead(argv: string[]): Promise<void> {
     const servers = await startColumns()
     try {
       for (const c of servers) {
-        if (!columns.has(c.name)) columns.set(c.name, { ...c, seq: [], ttfb: [], conc: [], rps: [] })
+        if (!columns.has(c.name)) columns.set(c.name, { ...c, seq: [], cpu: [], ttfb: [], conc: [], rps: [] })
         await measure(c, concurrency, { seq: 1000, stream: 300, conc: 3000 }) // warm-up, discarded
       }
       // Rotate the order each round so no column always runs first (or last).
@@ -63,6 +66,7 @@ export async function overhead(argv: string[]): Promise<void> {
         })
         const column = columns.get(c.name)!
         column.seq.push(...sample.seq)
+        if (sample.cpu !== undefined) column.cpu.push(sample.cpu)
         column.ttfb.push(...sample.ttfb)
         column.conc.push(...sample.conc)
         column.rps.push(sample.rps)
@@ -82,6 +86,10 @@ type Server = Pick<Column, 'name' | 'server' | 'headers'> & { cleanup?: () => vo
 async function startColumns(): Promise<Server[]> {
   const sim = await spawnServer([MERIDIAN, 'sim', '--port', '0'])
   const servers: Server[] = [{ name: 'direct', server: sim }]
+  servers.push({
+    name: 'tcp pipe',
+    server: await spawnServer([join(ROOT, 'bench/tcp-pipe.mjs'), sim.url, '0']),
+  })
   servers.push({
     name: 'bare undici proxy',
     server: await spawnServer([join(ROOT, 'bench/bare-proxy.mjs'), sim.url, '0']),
@@ -129,9 +137,19 @@ async function measure(
     ...unary,
     body: JSON.stringify({ model: 'bench', messages: MESSAGES, stream: true }),
   }
-  const sample = { seq: [] as number[], ttfb: [] as number[], conc: [] as number[], rps: 0 }
+  const sample = {
+    seq: [] as number[],
+    cpu: undefined as number | undefined,
+    ttfb: [] as number[],
+    conc: [] as number[],
+    rps: 0,
+  }
   const one = pool(c.server.url, 1)
+  const pid = c.server.child.pid
+  const before = cpuMs(pid)
   await sequential(one, unary, counts.seq, sample.seq)
+  const after = cpuMs(pid)
+  if (before !== undefined && after !== undefined) sample.cpu = (after - before) / counts.seq
   await sequential(one, stream, counts.stream, [], sample.ttfb)
   await one.close()
   const many = pool(c.server.url, concurrency)
@@ -140,13 +158,30 @@ async function measure(
   return sample
 }
 
+/** A process's CPU time so far (user and system, all threads) in ms, from /proc (Linux); undefined elsewhere. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command (which may hold spaces) start at the last ')'; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
+}
+
+/** Linux's USER_HZ: /proc reports CPU time in these ticks on every architecture it runs on. */
+const CLOCK_TICKS = 100
+
 function report(columns: Column[], concurrency: number) {
   const rows = columns.map((c) => {
     const seq = summarize(c.seq)
     const ttfb = summarize(c.ttfb)
     const conc = summarize(c.conc)
     const rps = c.rps.reduce((a, b) => a + b, 0) / c.rps.length
-    return { name: c.name, seq, ttfb, conc, rps }
+    const cpu = c.cpu.length === 0 ? Number.NaN : c.cpu.reduce((a, b) => a + b, 0) / c.cpu.length
+    return { name: c.name, seq, cpu, ttfb, conc, rps }
   })
   const line = (label: string, cell: (r: (typeof rows)[number]) => string) =>
     `| ${label} | ${rows.map(cell).join(' | ')} |`
@@ -156,15 +191,23 @@ function report(columns: Column[], concurrency: number) {
     `|---|${rows.map(() => '---:').join('|')}|`,
     line('one at a time, p50 (ms)', (r) => ms(r.seq.p50)),
     line('one at a time, p99 (ms)', (r) => ms(r.seq.p99)),
+    line('one at a time, server CPU per request (ms)', (r) => (Number.isNaN(r.cpu) ? '–' : ms(r.cpu))),
     line(`${concurrency} concurrent, req/s`, (r) => r.rps.toFixed(0)),
     line(`${concurrency} concurrent, p99 (ms)`, (r) => ms(r.conc.p99)),
     line('stream, time to first byte p50 (ms)', (r) => ms(r.ttfb.p50)),
     line('stream, time to first byte p99 (ms)', (r) => ms(r.ttfb.p99)),
     '',
   ]
-  const [direct, bare, meridian] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]]
-  const portkey = rows[3]
+  const [direct, pipe, bare, meridian] = rows as [
+    (typeof rows)[0],
+    (typeof rows)[0],
+    (typeof rows)[0],
+    (typeof rows)[0],
+  ]
+  const portkey = rows[4]
   out.push(
+    `the hop alone (a TCP pipe) adds ${ms(pipe.seq.p50 - direct.seq.p50)} ms at p50; HTTP in and out ` +
+      `(the bare proxy) ${ms(bare.seq.p50 - pipe.seq.p50)} ms more`,
     `meridian adds ${ms(meridian.seq.p50 - direct.seq.p50)} ms at p50 over direct, one at a time (goal ≤ 0.3); ` +
       `the bare proxy adds ${ms(bare.seq.p50 - direct.seq.p50)} ms`,
     `meridian reaches ${(meridian.rps / bare.rps).toFixed(2)}× the bare proxy's req/s at ${concurrency} concurrent (goal ≥ 0.5)`,
