@@ -107,8 +107,11 @@ export interface Holdings {
   acquire(rules: readonly LimitRule[], key: string, id: string, tokens: number): Decision | Promise<Decision>
   /** Whether a decision's ticket is one of these holdings'. */
   owns(ticket: unknown): boolean
-  /** Ends a request admitted from a holding: here while the holding lives, in the store after. */
-  settle(ticket: unknown, used: number | undefined): void
+  /**
+   * Ends a request admitted from a holding: here while the holding lives, in the store after. Returns the
+   * store's re-record when one was sent (it rejects if that failed), else undefined.
+   */
+  settle(ticket: unknown, used: number | undefined): Promise<void> | undefined
   /** Waits for the calls in flight, then gives back what is on hand. */
   close(): Promise<void>
 }
@@ -320,12 +323,13 @@ export function holdings(options: HoldingsOptions): Holdings {
    * looks for the reservation under every amount it may stand at: a lost one is made good by the next. Calls on
    * one connection land in order, so one that lands has seen every earlier one land or fail for good.
    */
-  const rerecord = (pool: Pool, h: Holding, to: number) => {
+  const rerecord = (pool: Pool, h: Holding, to: number): Promise<void> => {
     const from = [h.block]
     for (const m of h.maybe) if (!from.includes(m.tokens)) from.push(m.tokens)
     h.block = to
     const sent = ++h.sent
-    retoken(pool.rules, h.id, from, to).then(
+    const done = retoken(pool.rules, h.id, from, to)
+    done.then(
       () => {
         h.maybe = h.maybe.filter((m) => m.sent > sent)
       },
@@ -337,6 +341,7 @@ export function holdings(options: HoldingsOptions): Holdings {
         }
       },
     )
+    return done
   }
 
   const forgetIfIdle = (pool: Pool) => {
@@ -368,22 +373,21 @@ export function holdings(options: HoldingsOptions): Holdings {
     },
     settle(ticket, used) {
       const t = ticket as Ticket
-      if (t.settled) return
+      if (t.settled) return undefined
       t.settled = true
       const { pool, holding: h, member, tokens } = t
       const change = used === undefined || !pool.limitsTokens ? 0 : tokens - used
       if (!h.expired) {
         if (member > 0) h.free.push(member)
         h.tokens += change
-        if (h.tokens < 0) {
-          // It used more than it reserved and the holding cannot cover it: the store must count it now.
-          rerecord(pool, h, h.block - h.tokens)
-          h.tokens = 0
-        }
-        return
+        if (h.tokens >= 0) return undefined
+        // It used more than it reserved and the holding cannot cover it: the store must count it now.
+        const over = -h.tokens
+        h.tokens = 0
+        return rerecord(pool, h, h.block + over)
       }
       if (member > 0) giveBack(pool.rules, h.id, 1, 0, [member])
-      if (change !== 0) rerecord(pool, h, h.block - change)
+      return change === 0 ? undefined : rerecord(pool, h, h.block - change)
     },
     async close() {
       while (inFlight.size > 0) await Promise.all(inFlight)
