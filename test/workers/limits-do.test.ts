@@ -431,8 +431,17 @@ describe('durable object limit store', () => {
     const [before, after] = await runInDurableObject(stub(), (running, state) => {
       // The pool types the instance as a DurableObject of the test's whole Env; this one reads less of it.
       const instance = running as unknown as LimitsDurableObject
-      const fresh = new LimitsDurableObject(state, env)
-      return [probes.map((p) => instance.acquire(p)), probes.map((p) => fresh.acquire(p))]
+      // Both are asked at one instant: the clock is held still, or a millisecond passing between the two would
+      // show in every reset time.
+      const now = Date.now()
+      const clock = Date.now
+      Date.now = () => now
+      try {
+        const fresh = new LimitsDurableObject(state, env)
+        return [probes.map((p) => instance.acquire(p)), probes.map((p) => fresh.acquire(p))]
+      } finally {
+        Date.now = clock
+      }
     })
     expect(before?.every((d) => !d.allowed)).toBe(true)
     expect(after).toEqual(before)
