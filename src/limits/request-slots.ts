@@ -197,14 +197,14 @@ export function requestSlots(options: RequestSlotsOptions): RequestSlots {
       waiting.shift()!.resolve(decided)
     }
     if (waiting.length > 0) send(pool)
-    else if (pool.leases.length === 0) pools.delete(pool.key)
+    else forgetIfIdle(pool)
   }
 
   const failed = (pool: Pool, err: unknown) => {
     pool.busy = false
     // The store just failed: every request waiting now gets that answer (the limiter fails open or closed).
     for (const waiter of pool.waiting.splice(0)) waiter.reject(err)
-    if (pool.leases.length === 0) pools.delete(pool.key)
+    forgetIfIdle(pool)
   }
 
   /** A lease whose slots may no longer be used: give back the rest, ask for about what was used. */
@@ -214,6 +214,10 @@ export function requestSlots(options: RequestSlotsOptions): RequestSlots {
     pool.leases.splice(i, 1)
     if (lease.next <= lease.last) giveBack(pool.rules, lease.id, lease.next, lease.last)
     pool.extra = Math.min(pool.cap, Math.max(1, pool.extra - (lease.last - lease.next + 1)))
+    forgetIfIdle(pool)
+  }
+
+  const forgetIfIdle = (pool: Pool) => {
     if (pool.leases.length === 0 && !pool.busy && pool.waiting.length === 0) pools.delete(pool.key)
   }
 
@@ -235,11 +239,10 @@ export function requestSlots(options: RequestSlotsOptions): RequestSlots {
     async close() {
       while (inFlight.size > 0) await Promise.all(inFlight)
       for (const pool of pools.values()) {
-        for (const lease of pool.leases) {
+        for (const lease of [...pool.leases]) {
           clearTimeout(lease.timer)
-          if (lease.next <= lease.last) giveBack(pool.rules, lease.id, lease.next, lease.last)
+          expire(pool, lease)
         }
-        pool.leases = []
       }
       pools.clear()
     },
