@@ -5,8 +5,8 @@ import { connect, createServer } from 'node:net'
 const upstream = new URL(process.argv[2])
 const server = createServer({ noDelay: true }, (client) => {
   const up = connect({ host: upstream.hostname, port: Number(upstream.port), noDelay: true })
-  client.pipe(up).on('error', () => client.destroy())
-  up.pipe(client).on('error', () => up.destroy())
+  client.pipe(up)
+  up.pipe(client)
   client.on('error', () => up.destroy())
   up.on('error', () => client.destroy())
 })
